@@ -1,0 +1,49 @@
+"""chainrule's engine: scalar reverse-mode automatic differentiation.
+
+>>> from autograd import Value
+>>> x = Value(3.0, label='x')
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> x.grad
+8.0
+"""
+
+from .engine import Value, topological_order
+from .errors import AnomalyError, DomainError
+from .functional import grad, gradients, hessian, value_and_grad
+from .functions import dot, log_softmax, logsumexp, mean, softmax, sum
+from .modes import (
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    set_grad_enabled,
+)
+from .ops import OPS, Domain, Op
+
+__all__ = [
+    "AnomalyError",
+    "Domain",
+    "DomainError",
+    "OPS",
+    "Op",
+    "Value",
+    "detect_anomaly",
+    "dot",
+    "enable_grad",
+    "grad",
+    "gradients",
+    "hessian",
+    "is_grad_enabled",
+    "log_softmax",
+    "logsumexp",
+    "mean",
+    "no_grad",
+    "scope",
+    "set_grad_enabled",
+    "softmax",
+    "sum",
+    "topological_order",
+    "value_and_grad",
+]

@@ -1,0 +1,136 @@
+"""Derivatives as functions, in the style of HIPS autograd: ``grad``, ``value_and_grad``, ``hessian``.
+
+Floats in, floats out::
+
+    >>> from autograd import grad
+    >>> grad(lambda x: x * x * x)(2.0)
+    12.0
+
+When the arguments are Values (because an outer ``grad`` is tracing the
+call), the results are Values too, so the operators compose to any order:
+``grad(grad(grad(f)))``. These functions never touch ``.grad``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .engine import Value, _real, topological_order
+from .modes import enable_grad
+
+ArgNum = int | Sequence[int]
+
+
+def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
+    """d(root)/d(input) for each input, without touching any ``.grad``.
+
+    With ``create_graph`` the results are Values built from the graph, so they
+    can be differentiated again; otherwise they are floats.
+    """
+    order = topological_order(root, stop=set(inputs))
+    grads: dict[Value, Any] = {root: 1.0}
+    with enable_grad():
+        for node in reversed(order):
+            g = grads.get(node)
+            if g is None:
+                continue
+            for parent, d in zip(node._prev, node._local_grads(create_graph)):
+                contribution = g if (type(d) is float and d == 1.0) else d * g
+                old = grads.get(parent)
+                grads[parent] = contribution if old is None else old + contribution
+    return [grads.get(x, 0.0) for x in inputs]
+
+
+def _argnums(argnum: ArgNum, nargs: int, name: str) -> tuple[int, ...]:
+    nums = (argnum,) if isinstance(argnum, int) else tuple(argnum)
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"{name}: argnum must be an int or a sequence of ints, got {n!r}")
+        if not -nargs <= n < nargs:
+            raise IndexError(
+                f"{name}: argnum {n} is out of range for a call with {nargs} argument(s)"
+            )
+    return tuple(n % nargs for n in nums)
+
+
+def _trace(fun: Callable[..., Any], args: tuple[Any, ...], nums: Sequence[int], name: str):
+    """Call ``fun`` on fresh nodes for the chosen arguments; return (output, nodes, nested)."""
+    nested = any(isinstance(a, Value) for a in args)
+    call = list(args)
+    with enable_grad():
+        for i in nums:
+            a = args[i]
+            # A fresh node per argument, so repeated or shared arguments stay apart.
+            call[i] = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: argument {i}"))
+        out = fun(*call)
+    if not isinstance(out, Value):
+        out = Value(_real(out, f"{name}: the function's result"))
+    return out, [call[i] for i in nums], nested
+
+
+def _result(x: Any, nested: bool) -> Any:
+    if nested:
+        return x if isinstance(x, Value) else Value(float(x))
+    return float(x.data) if isinstance(x, Value) else float(x)
+
+
+def value_and_grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[..., tuple[Any, Any]]:
+    """A function returning ``(fun(*args), d fun / d args[argnum])``.
+
+    ``argnum`` may be a tuple: the gradient is then a tuple, one entry per argument.
+    """
+
+    def value_and_grad_fun(*args: Any) -> tuple[Any, Any]:
+        nums = _argnums(argnum, len(args), "value_and_grad")
+        out, nodes, nested = _trace(fun, args, nums, "value_and_grad")
+        gs = [_result(g, nested) for g in gradients(out, nodes, create_graph=nested)]
+        g = gs[0] if isinstance(argnum, int) else tuple(gs)
+        return _result(out, nested), g
+
+    value_and_grad_fun.__name__ = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
+    return value_and_grad_fun
+
+
+def grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[..., Any]:
+    """The derivative of ``fun`` with respect to argument ``argnum``, as a function.
+
+    >>> from autograd import grad
+    >>> import math
+    >>> d3 = grad(grad(grad(lambda x: x.tanh())))
+    >>> abs(d3(0.5) - (6 * math.tanh(0.5)**2 - 2) * (1 - math.tanh(0.5)**2)) < 1e-12
+    True
+    """
+    vg = value_and_grad(fun, argnum)
+
+    def grad_fun(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    grad_fun.__name__ = f"grad({getattr(fun, '__name__', 'fun')})"
+    return grad_fun
+
+
+def hessian(fun: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
+    """The matrix of second derivatives of a function of several scalars, as nested lists.
+
+    >>> from autograd import hessian
+    >>> hessian(lambda x, y: x * x * y)(1.0, 3.0)
+    [[6.0, 2.0], [2.0, 0.0]]
+    """
+
+    def hessian_fun(*args: Any) -> list[list[Any]]:
+        if not args:
+            raise TypeError("hessian: the function needs at least one argument")
+        nums = tuple(range(len(args)))
+        out, nodes, nested = _trace(fun, args, nums, "hessian")
+        rows = []
+        for g in gradients(out, nodes, create_graph=True):
+            if isinstance(g, Value):
+                row = gradients(g, nodes, create_graph=nested)
+            else:
+                row = [0.0] * len(nodes)
+            rows.append([_result(h, nested) for h in row])
+        return rows
+
+    hessian_fun.__name__ = f"hessian({getattr(fun, '__name__', 'fun')})"
+    return hessian_fun

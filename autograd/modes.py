@@ -1,0 +1,137 @@
+"""Per-thread recording state: grad mode, naming scopes and anomaly detection.
+
+Every op reads this state, so it lives in one ``threading.local`` with class
+defaults: a new thread starts with recording on, no scope and no anomaly check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+
+class _State(threading.local):
+    recording: bool = True
+    # The tag an op node gets: '' (no scope), or a shared ('', scope) pair so a
+    # scoped node costs no extra memory.
+    tag: Any = ""
+    scope: str = ""
+    # None, or the dict {id(node): (node, source line)} of the active
+    # detect_anomaly() context.
+    anomaly: dict[int, tuple[Any, str]] | None = None
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record their parents (the default)."""
+    return STATE.recording
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn recording on or off, for this thread, inside a ``with`` block or a function.
+
+    >>> from autograd import Value, set_grad_enabled
+    >>> with set_grad_enabled(False):
+    ...     y = Value(2.0) * 3
+    >>> y._prev
+    ()
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled needs True or False, got {type(mode).__name__}")
+        self.mode = mode
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> set_grad_enabled:
+        self._saved.append(STATE.recording)
+        STATE.recording = self.mode
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.recording = self._saved.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Ops record no parents: results are plain leaves. A context manager and a decorator.
+
+    Use it for evaluation and for parameter updates, which must not become part
+    of the graph::
+
+        with no_grad():
+            predictions = [model(x) for x in X]
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Turn recording back on inside a :class:`no_grad` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Tag every node created inside with a dotted scope name (nested scopes join with '.').
+
+    ``nn`` modules use this so a picture of a big graph can group or collapse
+    the nodes a module made; read the tag back with ``Value.scope``.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"scope needs a non-empty string name, got {name!r}")
+    saved = STATE.scope, STATE.tag
+    full = f"{saved[0]}.{name}" if saved[0] else name
+    STATE.scope, STATE.tag = full, ("", full)
+    try:
+        yield full
+    finally:
+        STATE.scope, STATE.tag = saved
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Raise :class:`~autograd.AnomalyError` as soon as a value or gradient is NaN or inf.
+
+    Inside the block every new node remembers the source line that made it, so
+    the error names the op, its inputs and that line. Run both the forward pass
+    and ``backward()`` inside the block. It is slow: use it to hunt a NaN, then
+    take it out.
+    """
+
+    def __init__(self) -> None:
+        self._saved: list[dict[int, tuple[Any, str]] | None] = []
+
+    def __enter__(self) -> detect_anomaly:
+        self._saved.append(STATE.anomaly)
+        STATE.anomaly = {} if STATE.anomaly is None else STATE.anomaly
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.anomaly = self._saved.pop()
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_source_line() -> str:
+    """'file:line: code' of the innermost caller outside this package."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(
+        os.path.abspath(frame.f_code.co_filename)
+    ).startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return "<unknown>"
+    import linecache
+
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    code = linecache.getline(filename, lineno).strip()
+    return f"{filename}:{lineno}" + (f": {code}" if code else "")
