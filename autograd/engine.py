@@ -32,7 +32,7 @@ def _real(x: Any, what: str) -> float:
     """``x`` as a float, or a TypeError that names what was received."""
     t = type(x)
     if t is float:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is int:
         return float(x)
     if isinstance(x, numbers.Real) and not isinstance(x, bool) and not _is_numpy_bool(x):
@@ -61,7 +61,7 @@ def _const(x: Any) -> float | None:
     """A plain-number operand as a float, or None when the operand is not a number."""
     t = type(x)
     if t is float:
-        return x  # type: ignore[no-any-return]
+        return x
     if t is int:
         return float(x)
     if isinstance(x, numbers.Real) and not isinstance(x, bool) and not _is_numpy_bool(x):
@@ -87,6 +87,9 @@ class Value:
 
     data: float
     grad: float
+    _a: Any  # first parent, or the tuple of parents of an n-ary node
+    _b: Any  # second parent, or the constant of an op like x * 2
+    _tag: Any  # the label, or (label, scope)
 
     #: The :class:`~autograd.ops.Op` that made this node; ``None`` for a leaf.
     op: _ops.Op | None = None
@@ -134,7 +137,7 @@ class Value:
     @property
     def label(self) -> str:
         tag = self._tag
-        return tag if tag.__class__ is str else tag[0]  # type: ignore[no-any-return]
+        return tag if tag.__class__ is str else tag[0]
 
     @label.setter
     def label(self, text: str) -> None:
@@ -147,7 +150,7 @@ class Value:
     def scope(self) -> str:
         """The dotted name of the :func:`~autograd.scope` this node was made in ('' if none)."""
         tag = self._tag
-        return "" if tag.__class__ is str else tag[1]  # type: ignore[no-any-return]
+        return "" if tag.__class__ is str else tag[1]
 
     # --- conversions and comparisons -------------------------------------------
 
@@ -422,7 +425,7 @@ def _backward_checked(root: Value, order: list[Value], seed: float) -> None:
 
 
 def _node_class(op: _ops.Op) -> type[Value]:
-    f, d = op.forward, op.deriv
+    d = op.deriv
     namespace: dict[str, Any] = {
         "__slots__": (),
         "__doc__": f"A node made by the {op.name!r} op: {op.doc}",
@@ -477,7 +480,7 @@ def _node_class(op: _ops.Op) -> type[Value]:
     else:  # nary
 
         def _prev(self: Value) -> tuple[Value, ...]:
-            return self._a  # type: ignore[no-any-return]
+            return self._a
 
         def _backward(self: Value) -> None:
             g = self.grad
@@ -607,7 +610,7 @@ _APPLIERS = {"unary": _unary, "unary_param": _unary_param, "binary": _binary, "n
 
 #: ``APPLY[name](*inputs)`` makes a node of op ``name`` (inputs must already be Values).
 APPLY: dict[str, Callable[..., Value]] = {
-    op.name: _APPLIERS[op.kind](op) for op in _ops.OPS  # type: ignore[operator]
+    op.name: _APPLIERS[op.kind](op) for op in _ops.OPS  # type: ignore[misc]
 }
 
 _ADD, _SUB, _MUL, _DIV, _POW = (APPLY[n] for n in ("add", "sub", "mul", "div", "pow"))

@@ -1,4 +1,4 @@
-"""Derivatives as functions, in the style of HIPS autograd: ``grad``, ``value_and_grad``, ``hessian``.
+"""Derivatives as functions, in the style of HIPS autograd: grad, value_and_grad, hessian.
 
 Floats in, floats out::
 
@@ -59,10 +59,13 @@ def _trace(fun: Callable[..., Any], args: tuple[Any, ...], nums: Sequence[int], 
     nested = any(isinstance(a, Value) for a in args)
     call = list(args)
     with enable_grad():
-        for i in nums:
-            a = args[i]
-            # A fresh node per argument, so repeated or shared arguments stay apart.
-            call[i] = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: argument {i}"))
+        for i, a in enumerate(args):
+            if i in nums:
+                # A fresh node per argument, so repeated or shared arguments stay apart.
+                fresh = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: arg {i}"))
+                call[i] = fresh
+            elif isinstance(a, (int, float)) and not isinstance(a, bool):
+                call[i] = Value(a)  # other numbers are constants, but still Values
         out = fun(*call)
     if not isinstance(out, Value):
         out = Value(_real(out, f"{name}: the function's result"))
