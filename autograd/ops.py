@@ -309,3 +309,30 @@ OPS: tuple[Op, ...] = (
 )
 
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
+
+
+def markdown_table() -> str:
+    """The op table as Markdown (the source of ``docs/ops.md``)."""
+    rows = [
+        "| op | symbol | kind | computes | domain of the inputs | constant |",
+        "|---|---|---|---|---|---|",
+    ]
+    for op in OPS:
+        domain = "; ".join(
+            str(d) + (f" ({d.note})" if d.note else "") for d in op.domain
+        )
+        const = "" if op.param is None else str(op.param)
+        doc = op.doc.replace("|", "\\|")
+        rows.append(f"| `{op.name}` | `{op.symbol}` | {op.kind} | {doc} | {domain} | {const} |")
+    return "\n".join(rows) + "\n"
+
+
+
+def markdown_document() -> str:
+    """The whole of ``docs/ops.md``; a test keeps the committed file equal to it."""
+    return (
+        "# Primitive ops\n\n"
+        "Generated from the op table in `autograd/ops.py` by `autograd.ops.markdown_document()`; "
+        "do not edit by hand.\nThe domain is where an op is defined and smooth: the testing "
+        "toolkit draws inputs from it.\n\n" + markdown_table()
+    )
