@@ -365,15 +365,16 @@ def _describe_input(v: Value) -> str:
 def _domain_error(op: _ops.Op, inputs: Sequence[Value], param: Any, exc: Exception) -> Exception:
     if op.kind == "nary":
         shown = ", ".join(_describe_input(v) for v in inputs[:8])
-        call = f"{op.name}([{shown}{', ...' if len(inputs) > 8 else ''}])"
+        given = f"xs = [{shown}{', ...' if len(inputs) > 8 else ''}]"
     else:
-        args = [_describe_input(v) for v in inputs]
+        names = ("a", "b") if op.kind == "binary" else ("x",)
+        parts = [f"{n} = {_describe_input(v)}" for n, v in zip(names, inputs)]
         if param is not None:
-            args.append(repr(param))
-        call = f"{op.name}({', '.join(args)})"
+            parts.append(f"c = {param!r}")
+        given = ", ".join(parts)
     message = (
-        f"{call}: {exc}. The op was not applied and the graph is unchanged; "
-        f"keep the input inside the domain (for example clamp it) before calling {op.name}."
+        f"{op.name} ({op.doc}) with {given}: {exc}. The op was not applied and the graph is "
+        f"unchanged; keep the input inside the domain (for example, clamp it) first."
     )
     if isinstance(exc, ZeroDivisionError):
         return ZeroDivisionError(message)
@@ -624,8 +625,14 @@ _LEAKY_RELU, _SIN, _COS = APPLY["leaky_relu"], APPLY["sin"], APPLY["cos"]
 
 def as_values(items: Iterable[Any], what: str) -> tuple[Value, ...]:
     """Items as Values: Values pass through, plain numbers become constant leaves."""
+    values = tuple(items)
+    for item in values:
+        if not isinstance(item, Value):
+            break
+    else:
+        return values  # the common case: nothing to convert
     out = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(values):
         if isinstance(item, Value):
             out.append(item)
         else:

@@ -253,7 +253,7 @@ OPS: tuple[Op, ...] = (
     Op("pow", "**", "binary", _pow,
        # d/db a**b = a**b log a; at a == 0 the limit is 0 (as in PyTorch).
        lambda a, b, out: (dpow_dbase(a, b), dpow_dexponent(a, out)),
-       (POSITIVE, REALS), doc="a ** b (a negative base needs an integer exponent)"),
+       (POSITIVE, REALS), doc="a ** b"),
     # --- arithmetic with a plain-number constant (no node for the constant) --
     Op("add_const", "+", "unary_param", lambda x, c: x + c,
        lambda x, out, c: 1.0, (REALS,), REALS, doc="x + c", template="+ {c}"),
@@ -268,7 +268,7 @@ OPS: tuple[Op, ...] = (
        template="{c} /"),
     Op("pow_const", "**", "unary_param", _pow,
        lambda x, out, c: dpow_dbase(x, c), (POSITIVE,), REALS,
-       doc="x ** c (a negative x needs an integer c)", template="**{c}"),
+       doc="x ** c", template="**{c}"),
     Op("rpow_const", "**", "unary_param", lambda x, c: _pow(c, x),
        lambda x, out, c: dpow_dexponent(c, out), (REALS,), POSITIVE, doc="c ** x",
        template="{c} **"),
