@@ -38,12 +38,14 @@ def dot(weights: Sequence[Any], inputs: Sequence[Any]) -> Value:
 
     ValueError when the lengths differ.
     """
-    ws, xs = as_values(weights, "dot(weights)"), as_values(inputs, "dot(inputs)")
-    if len(ws) != len(xs):
+    n = len(weights)
+    if n != len(inputs):
         raise ValueError(
-            f"dot() needs as many weights as inputs: got {len(ws)} weights and {len(xs)} inputs"
+            f"dot() needs as many weights as inputs: got {n} weights and {len(inputs)} inputs"
         )
-    return _DOT(ws + xs) if ws else Value(0.0)
+    # One pass over both lists: the pre-activation of every neuron comes through here.
+    parents = as_values([*weights, *inputs], "dot")
+    return _DOT(parents) if n else Value(0.0)
 
 
 def logsumexp(values: Iterable[Any]) -> Value:

@@ -27,6 +27,7 @@ Nothing here imports the engine; the engine builds one node class per op.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,7 +162,7 @@ def _mean(xs: Sequence[float]) -> float:
 
 def _dot(xs: Sequence[float]) -> float:
     n = len(xs) // 2
-    return math.fsum([w * x for w, x in zip(xs[:n], xs[n:])])
+    return math.fsum(map(operator.mul, xs[:n], xs[n:]))
 
 
 # ---------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def _short(c: Any) -> str:
 
 def _nary_dot_deriv(xs: Sequence[Any], out: Any) -> list[Any]:
     n = len(xs) // 2
-    return list(xs[n:]) + list(xs[:n])
+    return [*xs[n:], *xs[:n]]
 
 
 OPS: tuple[Op, ...] = (
