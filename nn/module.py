@@ -1,0 +1,343 @@
+"""`Module`, the base class of every model and layer, and `Sequential`.
+
+A module's parameters are the ``Value`` objects among its attributes, found in
+the order the attributes were assigned:
+
+* an attribute holding a ``Value`` is a parameter named after the attribute
+  (``b``);
+* a list or tuple of Values is a numbered group: ``w`` holding three Values
+  gives ``w0``, ``w1``, ``w2`` (the same names the nodes are labelled with);
+* an attribute holding a ``Module`` is a submodule, and a list or tuple of
+  modules gives ``layers.0``, ``layers.1``, ...: their parameters' names are
+  prefixed with the submodule's name and a dot.
+
+So ``MLP(2, [16, 16, 1])`` has parameters named like ``layers.1.neurons.3.w0``
+and ``layers.1.neurons.3.b``. Attributes whose names start with ``_`` are
+private and never searched. The layers in :mod:`nn.layers` create each
+parameter inside :func:`autograd.scope` of its module's path and label it with
+its own short name, so for a model built by one constructor
+``name == f"{p.scope}.{p.label}"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from autograd import Value, scope
+
+from ._checks import is_real, preview
+
+Output = Value | list[Value]
+
+
+class StateDictError(ValueError):
+    """A state dict that does not fit the model (missing or unexpected names, bad numbers)."""
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(strict=False)`` could not match (both empty when strict)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class: parameters, gradients, train/eval mode, state dicts and a nested repr.
+
+    Subclasses assign their parameters and submodules as attributes in
+    ``__init__`` and compute their output in ``forward(x)``; calling the module
+    runs ``forward``. micrograd-style subclasses that define ``__call__`` and
+    ``parameters()`` themselves work too.
+    """
+
+    training: bool = True
+
+    def __call__(self, x: Any) -> Any:
+        return self.forward(x)
+
+    def forward(self, x: Any) -> Any:
+        """Compute the module's output from ``x``; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    # --- the tree of submodules and parameters ------------------------------------
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        """(name, member) for each public attribute that is a Value, a module or a list of them."""
+        for name, item in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(item, (Value, Module)):
+                yield name, item
+            elif isinstance(item, (list, tuple)) and item:
+                if all(isinstance(v, Value) for v in item):
+                    for i, v in enumerate(item):
+                        yield f"{name}{i}", v
+                elif all(isinstance(m, Module) for m in item):
+                    for i, m in enumerate(item):
+                        yield f"{name}.{i}", m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their names (``layers.0``, ...), in attribute order."""
+        for name, item in self._members():
+            if isinstance(item, Module):
+                yield name, item
+
+    def children(self) -> Iterator[Module]:
+        """The direct submodules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``) and every submodule below it, depth first."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every submodule below it."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) pairs in a stable order; a shared parameter appears once.
+
+        >>> from nn import Neuron
+        >>> [name for name, _ in Neuron(2, seed=0).named_parameters()]
+        ['w0', 'w1', 'b']
+        """
+        seen: set[Value] = set()
+        for name, p in self._named_parameters(prefix):
+            if p not in seen:
+                seen.add(p)
+                yield name, p
+
+    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
+        for name, item in self._members():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(item, Module):
+                yield from item._named_parameters(full)
+            else:
+                yield full, item
+
+    def parameters(self) -> list[Value]:
+        """Every parameter once, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many scalar parameters the model has."""
+        return len(self.parameters())
+
+    # --- training helpers ---------------------------------------------------------------
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (leaf gradients accumulate across passes)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and its submodules in training mode (``mode=False``: evaluation)."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) needs True or False, got {type(mode).__name__}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: dropout passes its input through unchanged."""
+        return self.train(False)
+
+    # --- state dicts ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """A flat ``{name: value}`` copy of the parameters, in :meth:`named_parameters` order."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy values from ``state`` into the parameters with the same names.
+
+        Everything is checked before anything is written, so on error the model
+        is unchanged. With ``strict=True`` (the default) the names must match
+        exactly; with ``strict=False`` names present on one side only are
+        skipped and reported in the returned :class:`LoadResult`. Every value
+        used must be a finite real number.
+
+        Raises :class:`StateDictError` (a ValueError) for missing or unexpected
+        names and NaN or infinite values, and TypeError for anything else that
+        is not a real number.
+        """
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict needs True or False, got {type(strict).__name__}")
+        params = dict(self.named_parameters())
+        updates = check_state(state, params, strict, owner=type(self).__name__)
+        for name, value in updates.items():
+            params[name].data = value
+        missing = [name for name in params if name not in updates]
+        unexpected = [name for name in state if name not in params]
+        return LoadResult(missing, unexpected)
+
+    # --- description ------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any] | None:
+        """The constructor arguments that rebuild this module's structure, as JSON-able data.
+
+        ``None`` (the default for custom modules) means the module cannot be
+        rebuilt from a file; its weights can still be loaded into an instance
+        you build yourself (:func:`nn.load_into`).
+        """
+        return None
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in its repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        """PyTorch-style: ``Name(extra)``, or ``Name(`` with one indented line per submodule."""
+        lines = [f"  ({name}): {_indent(repr(child))}" for name, child in self._repr_children()]
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+    def _one_line(self) -> str:
+        extra = self.extra_repr()
+        return f"{type(self).__name__}({extra})" if extra else type(self).__name__
+
+    def _repr_children(self) -> list[tuple[str, Module]]:
+        return list(self.named_children())
+
+    def summary(self) -> str:
+        """A table of the submodules with their parameter counts, and the total.
+
+        >>> from nn import MLP
+        >>> print(MLP(2, [16, 16, 1], seed=0).summary())
+        name      module                                      parameters
+        layers.0  Layer(nin=2, nout=16, activation='relu')            48
+        layers.1  Layer(nin=16, nout=16, activation='relu')          272
+        layers.2  Layer(nin=16, nout=1, activation='linear')          17
+        total                                                        337
+        """
+        rows = [(name, child._one_line(), str(child.num_parameters()))
+                for name, child in self._repr_children()]
+        rows.append(("total", "", str(self.num_parameters())))
+        header = ("name", "module", "parameters")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+        lines = [
+            f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}".rstrip()
+            for r in [header, *rows]
+        ]
+        return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return text.replace("\n", "\n  ")
+
+
+def check_state(
+    state: Any, params: Mapping[str, Value], strict: bool, owner: str
+) -> dict[str, float]:
+    """The validated ``{name: float}`` updates that ``state`` makes to ``params``.
+
+    Raises before anything is written; shared by :meth:`Module.load_state_dict`
+    and the file loader.
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"a state dict is a mapping of parameter names to numbers, got "
+            f"{type(state).__name__} {preview(state)}"
+        )
+    for name in state:
+        if not isinstance(name, str):
+            raise TypeError(f"state dict names must be str, got {type(name).__name__} {name!r}")
+    if strict:
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} name(s): {_names(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {len(unexpected)} name(s): {_names(unexpected)}")
+            raise StateDictError(
+                f"state dict does not match {owner}: {'; '.join(parts)} "
+                f"(pass strict=False to load the names that match)"
+            )
+    updates: dict[str, float] = {}
+    for name, value in state.items():
+        if name not in params:
+            continue
+        if not is_real(value):
+            raise TypeError(
+                f"state dict entry {name!r} must be a real number, got "
+                f"{type(value).__name__} {preview(value)}"
+            )
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise StateDictError(f"state dict entry {name!r} is {value!r}; weights must be finite")
+        updates[name] = number
+    return updates
+
+
+def _names(names: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+class Sequential(Module):
+    """Modules applied one after another; submodules are named ``0``, ``1``, ...
+
+    >>> from nn import Layer, Sequential
+    >>> model = Sequential(Layer(2, 4, seed=0), Layer(4, 1, activation='linear', seed=0))
+    >>> model([1.0, -1.0]).data == model[1](model[0]([1.0, -1.0])).data
+    True
+
+    Each step runs inside ``scope(str(i))`` so the nodes it makes carry that
+    scope. (The steps' parameters keep the scopes they were created with.)
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        if not modules:
+            raise ValueError("Sequential needs at least one module")
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(
+                    f"Sequential: item {i} is {type(m).__name__} {preview(m)}, not a Module"
+                )
+        self.steps = list(modules)
+        self._scopes = [str(i) for i in range(len(modules))]
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        # Named 0, 1, ... as in PyTorch, not steps.0, steps.1.
+        yield from zip(self._scopes, self.steps)
+
+    def forward(self, x: Any) -> Any:
+        for name, module in zip(self._scopes, self.steps):
+            with scope(name):
+                x = module(x)
+        return x
+
+    def __getitem__(self, index: int) -> Module:
+        return self.steps[index]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.steps)
+
+    @property
+    def nin(self) -> int | None:
+        """The number of inputs of the first step (``None`` if it does not say)."""
+        return getattr(self.steps[0], "nin", None)
+
+    def config(self) -> dict[str, Any] | None:
+        steps = []
+        for m in self.steps:
+            cfg = m.config()
+            if cfg is None:
+                return None
+            steps.append({"class": type(m).__name__, "config": cfg})
+        return {"steps": steps}
