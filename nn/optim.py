@@ -1,0 +1,398 @@
+"""Optimisers, learning-rate schedules and gradient clipping.
+
+Every optimiser follows ``torch.optim``: the same constructor defaults and the
+same update rule, step for step (the tests compare them with PyTorch when it is
+installed). One base class holds the parameter list, ``zero_grad()`` and the
+hooks; each subclass only says how one parameter moves, in ``update_one``.
+
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for epoch in range(100):
+        loss = ...
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+Hooks run on the parameter list before every update, for instance gradient
+clipping: ``opt.add_hook(lambda params: clip_grad_norm(params, 1.0))``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from autograd import Value
+
+from ._checks import in_range, integer, non_negative, positive, preview
+from .module import Module
+
+Hook = Callable[[list[Value]], Any]
+
+
+class Optimizer:
+    """Base class: ``step()`` runs the hooks, then ``update_one`` on every parameter.
+
+    ``lr`` is a plain attribute (a schedule rewrites it); ``state[p]`` is the
+    per-parameter state (momentum buffers, moment estimates), ``steps`` the
+    number of steps taken.
+    """
+
+    def __init__(self, params: Module | Iterable[Value], lr: float) -> None:
+        items = params.parameters() if isinstance(params, Module) else list(params)
+        name = type(self).__name__
+        if not items:
+            raise ValueError(f"{name} got an empty parameter list")
+        seen: set[Value] = set()
+        for i, p in enumerate(items):
+            if not isinstance(p, Value):
+                raise TypeError(
+                    f"{name}: parameter {i} is {type(p).__name__} {preview(p)}, not a Value"
+                )
+            if p in seen:
+                raise ValueError(f"{name}: parameter {i} ({p!r}) appears more than once")
+            seen.add(p)
+        self.params: list[Value] = items
+        self.lr = positive(lr, f"{name}(lr)")
+        self.state: dict[Value, dict[str, float]] = {}
+        self.steps = 0
+        self.hooks: list[Hook] = []
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every parameter to 0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def add_hook(self, hook: Hook) -> None:
+        """Run ``hook(params)`` before every update (clipping, custom decay, logging)."""
+        if not callable(hook):
+            raise TypeError(f"add_hook needs a callable, got {type(hook).__name__}")
+        self.hooks.append(hook)
+
+    def step(self) -> None:
+        """Update every parameter from its ``.grad``."""
+        for hook in self.hooks:
+            hook(self.params)
+        self.steps += 1
+        state = self.state
+        for p in self.params:
+            s = state.get(p)
+            if s is None:
+                s = state[p] = {}
+            self.update_one(p, s)
+
+    def update_one(self, p: Value, state: dict[str, float]) -> None:
+        """Move one parameter; ``state`` is its own, kept between steps."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr!r})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (``torch.optim.SGD``).
+
+    With ``g = grad + weight_decay * p``: the velocity is ``v = g`` on the first
+    step and ``v = momentum * v + (1 - dampening) * g`` afterwards; the step
+    direction is ``g + momentum * v`` (Nesterov) or ``v``; then ``p -= lr * d``.
+    The seed articles' average ``v = b v + (1 - b) g`` is ``dampening=momentum``
+    except on the first step, where PyTorch starts from ``v = g``.
+    """
+
+    def __init__(
+        self,
+        params: Module | Iterable[Value],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = non_negative(momentum, "SGD(momentum)")
+        self.dampening = in_range(dampening, "SGD(dampening)", 0.0, 1.0)
+        self.weight_decay = non_negative(weight_decay, "SGD(weight_decay)")
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"SGD(nesterov) needs True or False, got {nesterov!r}")
+        if nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
+        self.nesterov = nesterov
+
+    def update_one(self, p: Value, state: dict[str, float]) -> None:
+        g = p.grad
+        if self.weight_decay:
+            g += self.weight_decay * p.data
+        if self.momentum:
+            mu = self.momentum
+            v = state.get("momentum_buffer")
+            v = g if v is None else mu * v + (1.0 - self.dampening) * g
+            state["momentum_buffer"] = v
+            g = g + mu * v if self.nesterov else v
+        p.data -= self.lr * g
+
+
+class RMSProp(Optimizer):
+    """Divide the gradient by a running root mean square of recent gradients.
+
+    The update of ``torch.optim.RMSprop``:
+    ``s = alpha * s + (1 - alpha) * g**2``; with ``centered`` the running mean
+    ``m`` of g is subtracted: ``s - m**2``. The step is ``g / (sqrt(s) + eps)``,
+    fed through a momentum buffer when ``momentum > 0``.
+    """
+
+    def __init__(
+        self,
+        params: Module | Iterable[Value],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = in_range(alpha, "RMSProp(alpha)", 0.0, 1.0)
+        self.eps = non_negative(eps, "RMSProp(eps)")
+        self.weight_decay = non_negative(weight_decay, "RMSProp(weight_decay)")
+        self.momentum = non_negative(momentum, "RMSProp(momentum)")
+        if not isinstance(centered, bool):
+            raise TypeError(f"RMSProp(centered) needs True or False, got {centered!r}")
+        self.centered = centered
+
+    def update_one(self, p: Value, state: dict[str, float]) -> None:
+        g = p.grad
+        if self.weight_decay:
+            g += self.weight_decay * p.data
+        a = self.alpha
+        s = a * state.get("square_avg", 0.0) + (1.0 - a) * g * g
+        state["square_avg"] = s
+        if self.centered:
+            m = a * state.get("grad_avg", 0.0) + (1.0 - a) * g
+            state["grad_avg"] = m
+            s = s - m * m
+        denom = math.sqrt(s) + self.eps
+        if self.momentum:
+            b = self.momentum * state.get("momentum_buffer", 0.0) + g / denom
+            state["momentum_buffer"] = b
+            p.data -= self.lr * b
+        else:
+            p.data -= self.lr * g / denom
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation (``torch.optim.Adam``).
+
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``, then with the
+    bias corrections ``m^ = m / (1 - b1**t)``, ``v^ = v / (1 - b2**t)``:
+    ``p -= lr * m^ / (sqrt(v^) + eps)``. ``weight_decay`` adds
+    ``weight_decay * p`` to the gradient (L2); for decoupled decay use
+    :class:`AdamW`. ``amsgrad`` uses the running maximum of ``v``.
+    """
+
+    def __init__(
+        self,
+        params: Module | Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        name = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}(betas) needs a pair of floats, got {betas!r}")
+        self.betas = (
+            in_range(betas[0], f"{name}(betas[0])", 0.0, 1.0, hi_open=True),
+            in_range(betas[1], f"{name}(betas[1])", 0.0, 1.0, hi_open=True),
+        )
+        self.eps = non_negative(eps, f"{name}(eps)")
+        self.weight_decay = non_negative(weight_decay, f"{name}(weight_decay)")
+        if not isinstance(amsgrad, bool):
+            raise TypeError(f"{name}(amsgrad) needs True or False, got {amsgrad!r}")
+        self.amsgrad = amsgrad
+
+    def step(self) -> None:
+        # The bias corrections depend only on the step number: compute them once per step.
+        b1, b2 = self.betas
+        t = self.steps + 1
+        self._step_size = self.lr / (1.0 - b1**t)
+        self._correction2 = math.sqrt(1.0 - b2**t)
+        super().step()
+
+    def _gradient(self, p: Value) -> float:
+        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+
+    def update_one(self, p: Value, state: dict[str, float]) -> None:
+        g = self._gradient(p)
+        b1, b2 = self.betas
+        m = b1 * state.get("exp_avg", 0.0) + (1.0 - b1) * g
+        v = b2 * state.get("exp_avg_sq", 0.0) + (1.0 - b2) * g * g
+        state["exp_avg"], state["exp_avg_sq"] = m, v
+        if self.amsgrad:
+            v = state["max_exp_avg_sq"] = max(state.get("max_exp_avg_sq", 0.0), v)
+        denom = math.sqrt(v) / self._correction2 + self.eps
+        p.data -= self._step_size * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``torch.optim.AdamW``): ``p -= lr * wd * p`` first.
+
+    The decay does not pass through the moment estimates, so every weight
+    shrinks at the same rate whatever its gradient history.
+    """
+
+    def __init__(
+        self,
+        params: Module | Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+    def _gradient(self, p: Value) -> float:
+        return p.grad
+
+    def update_one(self, p: Value, state: dict[str, float]) -> None:
+        if self.weight_decay:
+            p.data *= 1.0 - self.lr * self.weight_decay
+        super().update_one(p, state)
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate schedules (the names and formulas of torch.optim.lr_scheduler).
+
+
+class LRScheduler:
+    """Base class: ``step()`` advances one step and sets ``optimizer.lr = lr_at(step)``.
+
+    The schedule starts from the optimiser's learning rate when it is made
+    (``base_lr``); call ``scheduler.step()`` after ``optimizer.step()``.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_step = 0
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate after ``step`` calls to :meth:`step`."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance the schedule by one step and update the optimiser's learning rate."""
+        self.last_step += 1
+        self.optimizer.lr = self.lr_at(self.last_step)
+
+    def get_last_lr(self) -> float:
+        """The learning rate currently set on the optimiser by this schedule."""
+        return self.lr_at(self.last_step)
+
+
+class LinearLR(LRScheduler):
+    """Scale the learning rate linearly from ``start_factor`` to ``end_factor``, then hold it.
+
+    micrograd's demo, ``lr = 1.0 - 0.9 * k / 100``, is
+    ``LinearLR(SGD(params, lr=1.0), start_factor=1.0, end_factor=0.1, total_iters=100)``.
+    The factor moves in ``total_iters`` equal steps; after that the rate stays
+    at ``base_lr * end_factor``.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+    ) -> None:
+        self.start_factor = in_range(start_factor, "LinearLR(start_factor)", 0.0, 1.0)
+        if self.start_factor == 0:
+            raise ValueError("LinearLR(start_factor) must be > 0 (a zero learning rate)")
+        self.end_factor = in_range(end_factor, "LinearLR(end_factor)", 0.0, 1.0)
+        self.total_iters = integer(total_iters, "LinearLR(total_iters)")
+        super().__init__(optimizer)
+
+    def lr_at(self, step: int) -> float:
+        k = min(step, self.total_iters)
+        factor = self.start_factor + (self.end_factor - self.start_factor) * k / self.total_iters
+        return self.base_lr * factor
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` steps."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = integer(step_size, "StepLR(step_size)")
+        self.gamma = positive(gamma, "StepLR(gamma)")
+        super().__init__(optimizer)
+
+    def lr_at(self, step: int) -> float:
+        return self.base_lr * self.gamma ** (step // self.step_size)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Follow half a cosine from ``base_lr`` down to ``eta_min`` over ``T_max`` steps.
+
+    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * k / T_max)) / 2``; as
+    in PyTorch, past ``T_max`` the cosine continues (back up towards base_lr).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        self.T_max = integer(T_max, "CosineAnnealingLR(T_max)")
+        self.eta_min = non_negative(eta_min, "CosineAnnealingLR(eta_min)")
+        super().__init__(optimizer)
+
+    def lr_at(self, step: int) -> float:
+        cos = math.cos(math.pi * step / self.T_max)
+        return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + cos) / 2.0
+
+
+# ---------------------------------------------------------------------------
+# Gradient clipping
+
+
+def clip_grad_norm(
+    parameters: Module | Iterable[Value], max_norm: float, error_if_nonfinite: bool = False
+) -> float:
+    """Scale all gradients together so their global L2 norm is at most ``max_norm``.
+
+    The norm is ``sqrt(sum of every squared gradient)``; when it exceeds
+    ``max_norm`` every gradient is multiplied by ``max_norm / norm`` (the seed
+    articles' rule; PyTorch adds 1e-6 to the norm). Returns the norm *before*
+    clipping, like ``torch.nn.utils.clip_grad_norm_``. A NaN or infinite norm
+    raises ValueError with ``error_if_nonfinite=True`` and leaves the gradients
+    alone otherwise.
+
+    >>> from autograd import Value
+    >>> a, b = Value(0.0), Value(0.0)
+    >>> a.grad, b.grad = 3.0, 4.0
+    >>> clip_grad_norm([a, b], 1.0), round(a.grad, 6), round(b.grad, 6)
+    (5.0, 0.6, 0.8)
+    """
+    params = parameters.parameters() if isinstance(parameters, Module) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"clip_grad_norm: item {i} is {type(p).__name__}, not a Value")
+    max_norm = positive(max_norm, "clip_grad_norm(max_norm)")
+    # math.hypot is exact-ish and does not overflow for huge gradients.
+    norm = math.hypot(*(p.grad for p in params)) if params else 0.0
+    if not math.isfinite(norm):
+        if error_if_nonfinite:
+            raise ValueError(f"the total gradient norm is {norm!r}; cannot clip it")
+        return norm
+    if norm > max_norm:
+        scale = max_norm / norm
+        for p in params:
+            p.grad *= scale
+    return norm
+
+
+clip_grad_norm_ = clip_grad_norm  # PyTorch's name
