@@ -26,6 +26,7 @@ from .optim import (
     clip_grad_norm,
     clip_grad_norm_,
 )
+from .training import History, accuracy, evaluate, fit, predict
 
 __all__ = [
     "ACTIVATIONS", "MLP", "SGD", "Adam", "AdamW", "CosineAnnealingLR", "Dropout", "LRScheduler",
@@ -33,4 +34,5 @@ __all__ = [
     "StateDictError", "StepLR", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "clip_grad_norm", "clip_grad_norm_", "cross_entropy", "data", "hinge_loss", "init", "l1_loss",
     "l1_penalty", "l2_penalty", "losses", "mse_loss", "optim",
+    "History", "accuracy", "evaluate", "fit", "predict",
 ]
