@@ -1,0 +1,277 @@
+"""Save and load: exact round trips, atomic writes, and files that fail cleanly."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import nn
+from autograd import Value
+from nn import (
+    MLP,
+    Dropout,
+    Layer,
+    ModelFileError,
+    Module,
+    Neuron,
+    Sequential,
+    load,
+    load_into,
+    save,
+)
+from nn.serialization import register
+
+
+def _same_model(a: Module, b: Module) -> None:
+    assert type(a) is type(b)
+    assert a.config() == b.config()
+    assert a.state_dict() == b.state_dict()
+    assert list(a.state_dict()) == list(b.state_dict())
+
+
+ARCHITECTURES = [
+    lambda: MLP(2, [16, 16, 1], seed=1),
+    lambda: MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=2),
+    lambda: MLP(2, [5, 3], activation="leaky_relu", output_activation="sigmoid", bias=False,
+                seed=3),
+    lambda: Layer(3, 2, activation="sigmoid", seed=4),
+    lambda: Neuron(4, nonlin=False, seed=5),
+    lambda: Sequential(Layer(2, 4, seed=6), Dropout(0.3),
+                       Sequential(Layer(4, 1, "linear", seed=7))),
+]
+
+
+@pytest.mark.parametrize("make", ARCHITECTURES)
+def test_save_then_load_rebuilds_the_same_model(make: Any, tmp_path: Path) -> None:
+    model = make()
+    path = save(model, tmp_path / "model.json")
+    assert path == tmp_path / "model.json"
+    loaded = load(path)
+    _same_model(model, loaded)
+    x = [0.3, -0.6, 0.9, 0.1][: getattr(model, "nin", 2)]
+    model.eval()
+    loaded.eval()
+    out, again = model(x), loaded(x)
+    if isinstance(out, list):
+        assert [v.data for v in out] == [v.data for v in again]
+    else:
+        assert out.data == again.data
+
+
+def test_the_file_is_plain_json_with_version_architecture_and_weights(tmp_path: Path) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    save(model, str(tmp_path / "m.json"))  # str paths work too
+    document = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert document["format"] == "chainrule.nn" and document["version"] == 1
+    assert document["architecture"] == {
+        "class": "MLP",
+        "config": {"nin": 2, "nouts": [3, 1], "activation": "relu",
+                   "output_activation": "linear", "bias": True},
+    }
+    assert document["parameters"] == model.state_dict()
+    assert list(document["parameters"]) == list(model.state_dict())
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(finite, min_size=13, max_size=13))
+def test_every_finite_weight_round_trips_exactly(tmp_path: Path, weights: list[float]) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    model.load_state_dict(dict(zip(model.state_dict(), weights)))
+    save(model, tmp_path / "w.json")
+    assert list(load(tmp_path / "w.json").state_dict().values()) == weights
+
+
+def test_load_into_fills_a_model_you_built(tmp_path: Path) -> None:
+    source, target = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=2)
+    save(source, tmp_path / "m.json")
+    assert load_into(target, tmp_path / "m.json") is target
+    assert target.state_dict() == source.state_dict()
+
+
+def test_custom_modules_save_weights_and_load_into_or_register(tmp_path: Path) -> None:
+    class Scaled(Module):
+        def __init__(self, factor: float = 2.0) -> None:
+            self.factor = factor
+            self.inner = Neuron(2, seed=0)
+            self.gain = Value(factor, "gain")
+
+        def forward(self, x: Any) -> Value:
+            return self.inner(x) * self.gain
+
+    model = Scaled()
+    save(model, tmp_path / "s.json")
+    with pytest.raises(ModelFileError, match="custom module without a config.*load_into"):
+        load(tmp_path / "s.json")
+    other = Scaled(5.0)
+    load_into(other, tmp_path / "s.json")
+    assert other.state_dict() == model.state_dict()
+
+    class Registered(Scaled):
+        def config(self) -> dict[str, Any]:
+            return {"factor": self.factor}
+
+    try:
+        register(Registered)
+        save(Registered(3.0), tmp_path / "r.json")
+        loaded = load(tmp_path / "r.json")
+        assert isinstance(loaded, Registered) and loaded.gain.data == 3.0
+    finally:
+        nn.serialization.ARCHITECTURES.pop("Registered", None)
+    with pytest.raises(TypeError, match="needs a Module subclass"):
+        register(int)  # type: ignore[arg-type]
+
+
+# --- atomic writes -----------------------------------------------------------------------
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "model.json"
+    old = MLP(2, [3, 1], seed=0)
+    save(old, path)
+    before = path.read_bytes()
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        save(MLP(2, [3, 1], seed=1), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+    monkeypatch.undo()
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("rename failed")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        save(MLP(2, [3, 1], seed=1), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+
+
+def test_saving_non_finite_weights_is_refused_before_writing(tmp_path: Path) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    model.layers[1].neurons[0].b.data = math.inf
+    with pytest.raises(ValueError, match="'layers.1.neurons.0.b' is inf"):
+        save(model, tmp_path / "bad.json")
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(TypeError, match="needs an nn Module"):
+        save({"w": 1.0}, tmp_path / "dict.json")  # type: ignore[arg-type]
+
+
+# --- files that must fail cleanly --------------------------------------------------------
+
+
+def _write(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _expect_failure(path: Path, match: str) -> None:
+    """load() fails, and load_into() fails the same way without touching the model."""
+    with pytest.raises(ModelFileError, match=match):
+        load(path)
+    model = MLP(2, [3, 1], seed=42)
+    before = model.state_dict()
+    with pytest.raises(ModelFileError):
+        load_into(model, path)
+    assert model.state_dict() == before
+
+
+def test_every_truncation_of_a_model_file_fails_cleanly(tmp_path: Path) -> None:
+    good = save(MLP(2, [3, 1], seed=0), tmp_path / "good.json").read_bytes()
+    cut = tmp_path / "cut.json"
+    # Cutting only the final newline would still be JSON, so stop two bytes short.
+    for n in range(0, len(good) - 2, 9):
+        cut.write_bytes(good[:n])
+        _expect_failure(cut, "not valid JSON.*corrupt or truncated|not a chainrule")
+
+
+def test_corrupt_files_fail_cleanly(tmp_path: Path) -> None:
+    good = save(MLP(2, [3, 1], seed=0), tmp_path / "good.json").read_bytes()
+    path = tmp_path / "bad.json"
+    path.write_bytes(good.replace(b'"parameters"', b'"param\xffeters"'))
+    _expect_failure(path, "not UTF-8")
+    path.write_bytes(pickle.dumps(MLP(2, [3, 1], seed=0).state_dict()))
+    _expect_failure(path, "not UTF-8|not valid JSON")
+    path.write_bytes(b"[1, 2, 3]")
+    _expect_failure(path, "expected a JSON object, got list")
+    path.write_bytes(b"[" * 100_000)
+    _expect_failure(path, "not valid JSON|nested too deeply")
+
+
+def _document(**changes: Any) -> dict[str, Any]:
+    model = MLP(2, [3, 1], seed=0)
+    doc = {"format": "chainrule.nn", "version": 1,
+           "architecture": {"class": "MLP", "config": model.config()},
+           "parameters": model.state_dict()}
+    doc.update(changes)
+    return doc
+
+
+@pytest.mark.parametrize("changes, match", [
+    ({"format": "other"}, "not a chainrule model file"),
+    ({"version": 2}, "format version 2 is not supported.*newer chainrule"),
+    ({"version": "1"}, "version must be an int"),
+    ({"extra": 1}, r"unexpected keys \['extra'\]"),
+    ({"parameters": [1.0, 2.0]}, "'parameters' must be an object"),
+    ({"architecture": {"class": "os.system", "config": {}}}, "unknown module class 'os.system'"),
+    ({"architecture": {"class": "MLP"}}, "'architecture' must be"),
+    ({"architecture": {"class": "MLP", "config": {"nin": 2, "nouts": [3, 1], "seed": 1, "x": 0}}},
+     "cannot build MLP from its config"),
+    ({"architecture": {"class": "MLP", "config": {"nin": 2, "nouts": [10**9, 1]}}},
+     "has 4000000001 parameters but the file holds 13"),
+    ({"architecture": {"class": "MLP", "config": {"nin": 2.0, "nouts": [3, 1]}}},
+     r"MLP\(nin\) needs an int, got float"),
+    ({"architecture": {"class": "Sequential", "config": {"steps": 3}}}, "Sequential config"),
+])
+def test_bad_contents_fail_with_a_clear_error(tmp_path: Path, changes: dict[str, Any],
+                                              match: str) -> None:
+    _expect_failure(_write(tmp_path / "m.json", _document(**changes)), match)
+
+
+def test_bad_weights_fail_and_leave_the_model_unchanged(tmp_path: Path) -> None:
+    params = MLP(2, [3, 1], seed=0).state_dict()
+    last = list(params)[-1]
+    path = tmp_path / "m.json"
+    text = json.dumps(_document()).replace(f'"{last}": 0.0', f'"{last}": NaN')
+    path.write_text(text, encoding="utf-8")
+    _expect_failure(path, f"'{last}' is nan; weights must be finite")
+    text = json.dumps(_document()).replace(f'"{last}": 0.0', f'"{last}": 1e999')
+    path.write_text(text, encoding="utf-8")
+    _expect_failure(path, "must be finite")
+    _expect_failure(_write(path, _document(parameters={**params, last: "0.5"})),
+                    "must be a real number, got str")
+    _expect_failure(_write(path, _document(parameters={**params, last: True})), "got bool")
+    renamed = {("other" if k == last else k): v for k, v in params.items()}
+    _expect_failure(_write(path, _document(parameters=renamed)),
+                    "missing 1 name.*unexpected 1 name")
+
+
+def test_load_into_refuses_a_different_architecture(tmp_path: Path) -> None:
+    save(MLP(2, [3, 1], activation="tanh", seed=0), tmp_path / "m.json")
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ModelFileError, match=r"holds a different architecture: MLP\(.*'tanh'"):
+        load_into(model, tmp_path / "m.json")
+    assert model.state_dict() == before
+
+
+def test_missing_file() -> None:
+    with pytest.raises(FileNotFoundError):
+        load("/nonexistent/model.json")
+    assert issubclass(ModelFileError, ValueError)
