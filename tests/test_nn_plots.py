@@ -1,0 +1,81 @@
+"""Plots: loss curves and decision boundaries as SVG/PNG, and a clear error without matplotlib."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import nn
+from nn import MLP, SGD, fit
+from nn.data import make_blobs, make_moons
+
+pytest.importorskip("matplotlib")
+
+from nn.plots import plot_decision_boundary, plot_loss_curves  # noqa: E402
+
+
+def test_several_runs_in_one_svg(tmp_path: Path) -> None:
+    history = nn.History(loss=[1.0, 0.5, 0.25], lr=[0.1] * 3)
+    path = plot_loss_curves({"SGD": [1.0, 0.8, 0.7], "Adam": history}, tmp_path / "loss.svg",
+                            title="Two optimisers", log_scale=True)
+    text = path.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+    # matplotlib keeps every drawn string as a comment next to its glyphs
+    for label in ("SGD", "Adam", "Two optimisers", "epoch", "loss"):
+        assert f"<!-- {label} -->" in text
+    assert "<dc:date>" not in text
+
+
+def test_a_bare_list_as_png(tmp_path: Path) -> None:
+    path = plot_loss_curves([3.0, 2.0, 1.5], tmp_path / "loss.PNG")
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_decision_boundaries_for_one_output_and_for_several(tmp_path: Path) -> None:
+    X, y = make_moons(40, noise=0.1, seed=0)
+    pm1 = [2 * t - 1 for t in y]
+    model = MLP(2, [8, 1], seed=0)
+    fit(model, X, pm1, loss="hinge", optimizer=SGD(model, lr=0.3), epochs=20, verbose=False)
+    svg = plot_decision_boundary(model, X, pm1, tmp_path / "moons.svg", resolution=25,
+                                 title="Moons")
+    text = svg.read_text(encoding="utf-8")
+    assert "<!-- Moons -->" in text and "<!-- class 1 -->" in text and "<!-- class -1 -->" in text
+    X3, y3 = make_blobs(30, centers=3, seed=0)
+    png = plot_decision_boundary(MLP(2, [4, 3], seed=0), X3, y3, tmp_path / "blobs.png",
+                                 resolution=20)
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_plots_use_no_pyplot_global_state(tmp_path: Path) -> None:
+    had_pyplot = "matplotlib.pyplot" in sys.modules
+    plot_loss_curves([1.0, 0.5], tmp_path / "a.svg")
+    assert ("matplotlib.pyplot" in sys.modules) == had_pyplot
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda p: plot_loss_curves([1.0], p / "loss.pdf"), ValueError, r"ending in \.svg or \.png"),
+    (lambda p: plot_loss_curves({}, p / "loss.svg"), ValueError, "at least one run"),
+    (lambda p: plot_loss_curves({"a": []}, p / "loss.svg"), ValueError, "run 'a' has no values"),
+    (lambda p: plot_loss_curves({"a": [1.0, "x"]}, p / "l.svg"), TypeError, "value 1 is 'x'"),
+    (lambda p: plot_loss_curves({"a": {"acc": [1.0]}}, p / "l.svg"), ValueError, "'loss' entry"),
+    (lambda p: plot_decision_boundary(MLP(3, [1], seed=0), [[0.0, 0.0, 0.0]], [1],
+                                      p / "b.svg"), ValueError, "needs 2-D inputs"),
+])
+def test_bad_plot_arguments(tmp_path: Path, call: object, error: type[Exception],
+                            match: str) -> None:
+    with pytest.raises(error, match=match):
+        call(tmp_path)  # type: ignore[operator]
+
+
+def test_missing_matplotlib_names_the_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.ticker"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import name` fail
+    with pytest.raises(ImportError, match=r'pip install "chainrule\[plot\]"'):
+        plot_loss_curves([1.0, 0.5], tmp_path / "loss.svg")
+    with pytest.raises(ImportError, match="optional extra"):
+        plot_decision_boundary(MLP(2, [1], seed=0), [[0.0, 0.0]], [1], tmp_path / "b.svg")
+    assert not any(tmp_path.iterdir())
