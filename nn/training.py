@@ -249,7 +249,8 @@ def fit(
     l1, l2 = non_negative(l1, "fit(l1)"), non_negative(l2, "fit(l2)")
     if not isinstance(verbose, bool):
         raise TypeError(f"fit(verbose) needs True or False, got {verbose!r}")
-    params = model.parameters() if isinstance(model, Module) else []
+    # Any model with parameters() works, also a micrograd-style class that is not a Module.
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
     if optimizer is None:
         optimizer = Adam(params, lr=0.01)
     elif not isinstance(optimizer, Optimizer):

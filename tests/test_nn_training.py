@@ -259,3 +259,25 @@ def test_an_optimizer_step_does_not_leave_nans_behind_for_good_runs() -> None:
             batch_size=10, seed=0, verbose=False)
     assert all(math.isfinite(v) for v in model.state_dict().values())
     assert evaluate(model, X, y, loss="bce_with_logits")["accuracy"] >= 0.85
+
+
+def test_fit_trains_a_micrograd_style_model_that_is_not_a_module() -> None:
+    class Line:
+        """micrograd's idiom: __call__ and parameters(), no base class."""
+
+        def __init__(self) -> None:
+            self.w, self.b = Value(0.0), Value(0.0)
+
+        def __call__(self, x: list[Value]) -> Value:
+            return self.w * x[0] + self.b
+
+        def parameters(self) -> list[Value]:
+            return [self.w, self.b]
+
+    line = Line()
+    fit(line, [[1.0], [2.0], [3.0]], [3.0, 5.0, 7.0], loss="mse",  # type: ignore[arg-type]
+        optimizer=SGD(line.parameters(), lr=0.05), epochs=1500, verbose=False)
+    assert (line.w.data, line.b.data) == pytest.approx((2.0, 1.0), abs=1e-3)
+    default = Line()
+    history = fit(default, [[1.0]], [1.0], epochs=2, verbose=False)  # type: ignore[arg-type]
+    assert history["lr"] == [0.01, 0.01]
