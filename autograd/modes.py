@@ -79,22 +79,46 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[str]:
+# (enclosing scope, name) -> (full name, tag): entering a scope allocates nothing after
+# the first time, which matters because nn enters one per neuron per call.
+_SCOPES: dict[tuple[str, str], tuple[str, tuple[str, str]]] = {}
+
+
+class scope:
     """Tag every node created inside with a dotted scope name (nested scopes join with '.').
 
     ``nn`` modules use this so a picture of a big graph can group or collapse
     the nodes a module made; read the tag back with ``Value.scope``.
+
+    >>> from autograd import Value, scope
+    >>> with scope('layers'), scope('0'):
+    ...     w = Value(1.0, label='w')
+    >>> w.scope
+    'layers.0'
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"scope needs a non-empty string name, got {name!r}")
-    saved = STATE.scope, STATE.tag
-    full = f"{saved[0]}.{name}" if saved[0] else name
-    STATE.scope, STATE.tag = full, ("", full)
-    try:
-        yield full
-    finally:
-        STATE.scope, STATE.tag = saved
+
+    __slots__ = ("name", "_saved")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"scope needs a non-empty string name, got {name!r}")
+        self.name = name
+        self._saved: list[tuple[str, Any]] = []
+
+    def __enter__(self) -> str:
+        state = STATE
+        outer = state.scope
+        key = (outer, self.name)
+        entry = _SCOPES.get(key)
+        if entry is None:
+            full = f"{outer}.{self.name}" if outer else self.name
+            entry = _SCOPES[key] = (full, ("", full))
+        self._saved.append((outer, state.tag))
+        state.scope, state.tag = entry
+        return entry[0]
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.scope, STATE.tag = self._saved.pop()
 
 
 class detect_anomaly(contextlib.ContextDecorator):
