@@ -10,7 +10,6 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 
