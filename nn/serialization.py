@@ -123,7 +123,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelFileError(
-            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+            f"{path} is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}); "
             f"the file is corrupt or truncated"
         ) from None
     except RecursionError:
