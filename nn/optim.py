@@ -179,6 +179,9 @@ class RMSProp(Optimizer):
             p.data -= self.lr * g / denom
 
 
+RMSprop = RMSProp  # PyTorch's spelling
+
+
 class Adam(Optimizer):
     """Adaptive moment estimation (``torch.optim.Adam``).
 

@@ -87,6 +87,7 @@ def test_defaults_are_pytorchs() -> None:
     assert (RMSProp(p).lr, RMSProp(p).alpha, RMSProp(p).eps) == (1e-2, 0.99, 1e-8)
     assert (Adam(p).lr, Adam(p).betas, Adam(p).eps, Adam(p).weight_decay) == (
         1e-3, (0.9, 0.999), 1e-8, 0.0)
+    assert nn.RMSprop is RMSProp  # PyTorch's spelling works too
 
 
 def test_step_zero_grad_and_hooks() -> None:
