@@ -44,7 +44,7 @@ def _is_numpy_bool(x: Any) -> bool:
 def real(x: Any, what: str) -> float:
     """``x`` as a finite float, or a TypeError / ValueError naming ``what`` and the value."""
     if not is_real(x):
-        raise TypeError(f"{what} needs a real number, got {type(x).__name__} {_preview(x)}")
+        raise TypeError(f"{what} needs a real number, got {type(x).__name__} {preview(x)}")
     value = float(x)
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
@@ -79,7 +79,7 @@ def in_range(x: Any, what: str, lo: float, hi: float, *, hi_open: bool = False) 
 def integer(x: Any, what: str, minimum: int = 1) -> int:
     """An int >= ``minimum`` (bools and floats are rejected)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{what} needs an int, got {type(x).__name__} {_preview(x)}")
+        raise TypeError(f"{what} needs an int, got {type(x).__name__} {preview(x)}")
     value = int(x)
     if value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value}")
@@ -94,9 +94,7 @@ def choice(x: Any, what: str, options: tuple[str, ...]) -> str:
     return str(x)
 
 
-def _preview(x: Any) -> str:
+def preview(x: Any) -> str:
+    """``repr(x)``, cut to 60 characters for error messages."""
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-preview = _preview
