@@ -1,0 +1,198 @@
+"""Every primitive of the op table, checked against numerical derivatives.
+
+The ops are enumerated from :data:`autograd.ops.OPS`, and each one's inputs
+are drawn from its declared domain: an op added to the table is tested here
+without new test code. Kinks and poles are read from ``Domain.exclude``; the
+derivative the engine uses *at* a kink (PyTorch's convention) is pinned below
+with ``@example``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from autograd import DomainError, Value, grad
+from autograd.engine import APPLY
+from autograd.ops import OPS, Domain, Op
+from autograd.testing import apply_op, check_grads, local_grad_mismatches
+from autograd.testing.graphs import domain_of, forward, input_counts
+from autograd.testing.strategies import applications, reals
+
+IDS = [op.name for op in OPS]
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@given(data=st.data())
+def test_first_derivatives_match_numerical(op: Op, data: st.DataObject) -> None:
+    node = data.draw(applications(op), label="node")
+    check_grads(node, node.point, order=1)
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@given(data=st.data())
+def test_second_derivatives_match_numerical(op: Op, data: st.DataObject) -> None:
+    node = data.draw(applications(op), label="node")
+    check_grads(node, node.point, order=2)
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@given(data=st.data())
+def test_local_derivatives_backward_and_symbolic_agree(op: Op, data: st.DataObject) -> None:
+    """_local_grads(), _backward() and _local_grads(symbolic=True) of one node, separately."""
+    node = data.draw(applications(op), label="node")
+    out = node.build().output
+    assert out.op is op
+    assert out.data == forward(op, node.point, node.steps[0].constant)
+    assert local_grad_mismatches(out, order=2) == []
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+def test_every_op_is_drawn_with_every_input_count(op: Op) -> None:
+    """The strategies can build every op: each declared input count is reachable."""
+    for count in input_counts(op):
+        xs = [_interior_point(domain_of(op, j)) for j in range(count)]
+        c = None if op.param is None else _interior_point(op.param)
+        out = apply_op(op, [Value(x) for x in xs], c)
+        assert out.op is op and len(out._prev) == count
+
+
+def _interior_point(d: Domain) -> float:
+    return next(x for x in (0.5, 1.5, -0.5, 2.0) if x in d)
+
+
+# --- kinks and poles, from Domain.exclude ------------------------------------------------
+
+EXCLUDED = [
+    (op, slot, point)
+    for op in OPS
+    for slot, d in enumerate(op.domain)
+    for point in d.exclude
+]
+EXCLUDED_IDS = [f"{op.name}-input{slot}-at-{point:g}" for op, slot, point in EXCLUDED]
+
+
+def _is_pole(op: Op, slot: int, point: float, others: list[float], c: float | None) -> bool:
+    xs = [*others[:slot], point, *others[slot:]]
+    try:
+        forward(op, xs, c)
+    except (ValueError, ArithmeticError):
+        return True
+    return False
+
+
+def _rest(op: Op, slot: int, data: st.DataObject) -> tuple[list[float], float | None]:
+    """Draw the other inputs (in their domains) and the constant of ``op``."""
+    count = data.draw(st.sampled_from(input_counts(op)), label="inputs")
+    others = [
+        data.draw(reals(-3, 3, domain=domain_of(op, j), margin=0.1), label=f"input {j}")
+        for j in range(count)
+        if j != slot
+    ]
+    c = None
+    if op.param is not None:
+        c = data.draw(reals(-3, 3, domain=op.param, margin=0.1), label="constant")
+    return others, c
+
+
+@pytest.mark.parametrize(("op", "slot", "point"), EXCLUDED, ids=EXCLUDED_IDS)
+@given(data=st.data())
+def test_near_an_excluded_point_derivatives_are_one_sided(
+    op: Op, slot: int, point: float, data: st.DataObject
+) -> None:
+    """Close to a kink or pole, on either side, the derivative matches that side's."""
+    others, c = _rest(op, slot, data)
+    side = data.draw(st.sampled_from([-1.0, 1.0]), label="side")
+    distance = data.draw(st.floats(1e-3, 1.0), label="distance")
+    x = point + side * distance
+    xs = [*others[:slot], x, *others[slot:]]
+    try:
+        value = forward(op, xs, c)
+    except (ValueError, ArithmeticError):
+        pytest.fail(f"{op.name} is not defined at {xs} although only {point} is excluded")
+    if not math.isfinite(value) or abs(value) > 1e8:
+        return  # a pole: the function is huge there, which is all there is to check
+
+    def f(*vs: Value) -> Value:
+        return apply_op(op, vs, c)
+
+    check_grads(f, xs, order=2, eps=distance / 100)
+
+
+@pytest.mark.parametrize(("op", "slot", "point"), EXCLUDED, ids=EXCLUDED_IDS)
+@given(data=st.data())
+def test_at_an_excluded_point_the_engine_is_explicit(
+    op: Op, slot: int, point: float, data: st.DataObject
+) -> None:
+    """At a pole: a typed error naming the op. At a kink: a derivative between the two
+    one-sided ones (a subgradient), finite, and the second derivative 0."""
+    others, c = _rest(op, slot, data)
+    xs = [*others[:slot], point, *others[slot:]]
+    leaves = [Value(x) for x in xs]
+    if _is_pole(op, slot, point, others, c):
+        with pytest.raises((ZeroDivisionError, DomainError), match=op.name):
+            apply_op(op, leaves, c)
+        return
+    out = apply_op(op, leaves, c)
+    out.backward()
+    at_kink = leaves[slot].grad
+    one_sided = []
+    for side in (-1.0, 1.0):
+        moved = [Value(x) for x in xs]
+        moved[slot] = Value(point + side * 1e-6)
+        y = apply_op(op, moved, c)
+        y.backward()
+        one_sided.append(moved[slot].grad)
+    assert math.isfinite(at_kink)
+    assert min(one_sided) <= at_kink <= max(one_sided), (op.name, xs, at_kink, one_sided)
+
+
+# The documented derivative at the kinks (as PyTorch): relu'(0) = 0, abs'(0) = 0,
+# leaky_relu'(0) = slope; away from 0 the slope of the side the input is on.
+@given(x=reals(-2.0, 2.0, margin=0.0), slope=reals(0.0, 1.0, margin=1e-3))
+@example(x=0.0, slope=0.01)
+@example(x=-0.0, slope=0.2)
+@example(x=5e-324, slope=0.5)
+@example(x=-5e-324, slope=0.5)
+def test_kink_derivatives_are_pinned(x: float, slope: float) -> None:
+    relu, absolute, leaky = APPLY["relu"], APPLY["abs"], APPLY["leaky_relu"]
+    sign = 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    expected = {
+        "relu": (lambda v: relu(v), 1.0 if x > 0 else 0.0),
+        "abs": (lambda v: absolute(v), sign),
+        "leaky_relu": (lambda v: leaky(v, slope), 1.0 if x > 0 else slope),
+    }
+    for name, (f, slope_here) in expected.items():
+        v = Value(x)
+        f(v).backward()
+        assert v.grad == slope_here, (name, x)
+        assert grad(f)(x) == slope_here, (name, x)
+        assert grad(grad(f))(x) == 0.0, (name, x)
+
+
+def test_the_pinned_kinks_are_kinks_of_the_table() -> None:
+    """The ops pinned above are declared with a kink (an excluded point that is no pole)."""
+    kinks = {
+        op.name
+        for op, slot, point in EXCLUDED
+        if not _is_pole(op, slot, point, [1.0] * (op.arity - 1), None if op.param is None else 0.5)
+    }
+    assert {"relu", "abs", "leaky_relu"} <= kinks
+
+
+PARAM_EXCLUDED = [(op, point) for op in OPS if op.param is not None for point in op.param.exclude]
+
+
+@pytest.mark.parametrize(
+    ("op", "point"), PARAM_EXCLUDED, ids=[f"{op.name}-c-{p:g}" for op, p in PARAM_EXCLUDED]
+)
+@given(data=st.data())
+def test_an_excluded_constant_is_refused_with_a_typed_error(
+    op: Op, point: float, data: st.DataObject
+) -> None:
+    x = data.draw(reals(-3, 3, domain=domain_of(op, 0), margin=0.1), label="x")
+    with pytest.raises((ZeroDivisionError, DomainError), match=op.name):
+        apply_op(op, [Value(x)], point)
