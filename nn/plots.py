@@ -1,9 +1,10 @@
 """Pictures of training: loss curves and 2-D decision boundaries (SVG or PNG).
 
 Needs the optional extra: ``pip install "chainrule[plot]"`` (matplotlib).
-matplotlib is imported only when a function here is called, and only its
-object-oriented ``Figure`` is used: no pyplot, no change to the user's backend
-or any other global state.
+Without it, ``import nn.plots`` raises an ImportError that says so, which a
+script can catch to skip its pictures. matplotlib itself is imported only
+when a function here is called, and only its object-oriented ``Figure`` is
+used: no pyplot, no change to the user's backend or any other global state.
 
     plot_loss_curves({"SGD": sgd_history, "Adam": adam_history}, "loss.svg")
     plot_decision_boundary(model, X, y, "boundary.png")
@@ -11,8 +12,10 @@ or any other global state.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,20 @@ from .training import predict
 
 _FORMATS = {".svg": "svg", ".png": "png"}
 INSTALL_HINT = 'pip install "chainrule[plot]"'
+_MISSING = (
+    f"plotting needs matplotlib, which is an optional extra; install it with: {INSTALL_HINT}"
+)
+
+
+def _matplotlib_installed() -> bool:
+    """True if matplotlib can be imported; finds it without importing it."""
+    if "matplotlib" in sys.modules:
+        return sys.modules["matplotlib"] is not None
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+if not _matplotlib_installed():
+    raise ImportError(_MISSING)
 
 
 def _matplotlib() -> tuple[Any, Any]:
@@ -30,11 +47,8 @@ def _matplotlib() -> tuple[Any, Any]:
     try:
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
-    except ImportError as exc:
-        raise ImportError(
-            f"plotting needs matplotlib, which is an optional extra; install it with: "
-            f"{INSTALL_HINT}"
-        ) from exc
+    except ImportError as exc:  # uninstalled since nn.plots was imported
+        raise ImportError(_MISSING) from exc
     return Figure, MaxNLocator
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -79,3 +80,14 @@ def test_missing_matplotlib_names_the_extra_to_install(
     with pytest.raises(ImportError, match="optional extra"):
         plot_decision_boundary(MLP(2, [1], seed=0), [[0.0, 0.0]], [1], tmp_path / "b.svg")
     assert not any(tmp_path.iterdir())
+
+
+def test_importing_nn_plots_without_matplotlib_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "nn.plots")
+    with pytest.raises(ImportError, match=r'pip install "chainrule\[plot\]"'):
+        importlib.import_module("nn.plots")
+    monkeypatch.undo()
+    assert importlib.import_module("nn.plots").plot_loss_curves
