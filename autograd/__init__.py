@@ -21,17 +21,32 @@ from .modes import (
     set_grad_enabled,
 )
 from .ops import OPS, Domain, Op
+from .render import (
+    GraphTooLargeError,
+    GraphvizEngineError,
+    GraphvizEngineNotFound,
+    draw_dot,
+    explain,
+    render_text,
+    save,
+    to_svg,
+)
 
 __all__ = [
     "AnomalyError",
     "Domain",
     "DomainError",
+    "GraphTooLargeError",
+    "GraphvizEngineError",
+    "GraphvizEngineNotFound",
     "OPS",
     "Op",
     "Value",
     "detect_anomaly",
     "dot",
+    "draw_dot",
     "enable_grad",
+    "explain",
     "grad",
     "gradients",
     "hessian",
@@ -40,10 +55,13 @@ __all__ = [
     "logsumexp",
     "mean",
     "no_grad",
+    "render_text",
+    "save",
     "scope",
     "set_grad_enabled",
     "softmax",
     "sum",
+    "to_svg",
     "topological_order",
     "value_and_grad",
 ]

@@ -1,0 +1,841 @@
+"""``draw_dot``: a Value's graph as a Graphviz ``Digraph``, and SVG/PNG/DOT files from it.
+
+As in micrograd's notebook, each Value is a record ``{ label | data ... | grad ... }``
+and each op a small node feeding the Value it produced. On top of that, every
+node has a tooltip (full-precision data and grad, the op, the scope), fills
+say what a node is (input, parameter, intermediate, output) or, with
+``heat=True``, how big its gradient is, and big graphs can be grouped and
+collapsed by the :func:`autograd.scope` their nodes were made in.
+
+The returned :class:`ValueGraph` renders through :mod:`.engines` (so
+``graphviz-pure``, installed with chainrule, is enough: no system Graphviz),
+in ``pipe()``, ``render()``, ``view()`` and in Jupyter.
+
+>>> from autograd import Value
+>>> a = Value(2.0, label='a'); b = Value(-3.0, label='b')
+>>> L = a * b; L.label = 'L'; L.backward()
+>>> g = draw_dot(L)
+>>> '{ a | data 2.0000 | grad -3.0000 }' in g.source
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import graphviz  # type: ignore[import-untyped]
+
+from ..engine import Value
+from .engines import (
+    ENV_VAR,
+    GraphvizEngineNotFound,
+    run_engine,
+)
+from .graph import Graph, format_number, module_path, op_label, scope_prefix
+from .text import render_text
+
+#: Default node limit of :func:`draw_dot` (Values and summary nodes drawn).
+DEFAULT_MAX_NODES = 2500
+
+ROLE_FILL = {
+    "input": "#dbeafe",  # blue
+    "parameter": "#dcfce7",  # green
+    "intermediate": "white",
+    "output": "#fee2e2",  # red
+}
+ROLE_BORDER = {
+    "input": "#2563eb",
+    "parameter": "#16a34a",
+    "intermediate": "black",
+    "output": "#dc2626",
+}
+OP_FILL = "#f3f4f6"
+GROUP_FILL = "#ede9fe"
+GROUP_BORDER = "#7c3aed"
+ZERO_GRAD_FILL = "#e5e7eb"
+NONFINITE_FILL = "#f0abfc"
+# |grad| on a log scale: blue (vanishing) -> pale yellow -> orange -> red (largest).
+HEAT_STOPS = ((0.0, (0xBF, 0xDB, 0xFE)), (0.4, (0xFE, 0xF9, 0xC3)),
+              (0.7, (0xFD, 0xBA, 0x74)), (1.0, (0xF8, 0x71, 0x71)))
+# A leaf used more than this many ranks after its previous uses is drawn again there.
+LEAF_SPAN = 8
+# A drawing may have this many edges per allowed node (dense graphs lay out slowly).
+EDGES_PER_NODE = 3
+# Beyond this many nodes (Values, ops, summaries), the layout does less work per node.
+LIGHT_LAYOUT_NODES = 2000
+# A heat scale spans at most this many powers of ten below the largest |grad|.
+HEAT_DECADES = 12
+
+_RANKDIRS = ("LR", "RL", "TB", "BT")
+_LABEL_LIMIT = 40
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_RECORD_SPECIAL = re.compile(r"([{}|<>])")
+_NO_ENGINE_HINT = (
+    f"(text view: no Graphviz layout engine found; `pip install graphviz-pure` or set {ENV_VAR} "
+    f"to draw the graph)"
+)
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than ``max_nodes`` and could not be collapsed to fit.
+
+    ``nodes`` is how many nodes would be drawn, ``max_nodes`` the limit.
+    """
+
+    def __init__(self, message: str, nodes: int, max_nodes: int) -> None:
+        super().__init__(message)
+        self.nodes = nodes
+        self.max_nodes = max_nodes
+
+
+# --- escaping: user text is always text, never DOT or SVG markup ------------------------
+
+
+def _clean(text: str, limit: int | None = _LABEL_LIMIT) -> str:
+    text = _CONTROL.sub(" ", text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def _plain(text: str, limit: int | None = _LABEL_LIMIT) -> str:
+    """Text for an ordinary label: backslash escapes and ``<...>`` HTML lose their meaning."""
+    return graphviz.nohtml(_clean(text, limit).replace("\\", "\\\\"))
+
+
+def _field(text: str, limit: int | None = _LABEL_LIMIT) -> str:
+    """Text for one field of a record label: its separators are escaped too."""
+    return _RECORD_SPECIAL.sub(r"\\\1", _clean(text, limit).replace("\\", "\\\\"))
+
+
+def _record(fields: Iterable[str], flip: bool) -> str:
+    body = " | ".join(fields)
+    return graphviz.nohtml(f"{{ {body} }}" if flip else body)
+
+
+def _tooltip(lines: Iterable[str]) -> str:
+    # Engines disagree on backslash escapes in tooltips ('\\N' can turn into the node's
+    # name), so a backslash is shown as the look-alike U+29F5 there; labels keep it.
+    cleaned = (_clean(line, 200).replace("\\", "\u29f5") for line in lines)
+    return graphviz.nohtml("\\n".join(cleaned))
+
+
+# --- the Digraph ---------------------------------------------------------------------------
+
+
+class ValueGraph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that renders with the engine :mod:`.engines` finds.
+
+    graphviz's own ``pipe()``, ``render()`` and Jupyter display run a system
+    ``dot``; here they run ``graphviz-pure`` (or whatever the lookup finds),
+    with a ``timeout``. In a notebook a graph that cannot be drawn shows as
+    text with a one-line hint instead of raising.
+
+    ``executable`` overrides the engine lookup (a path or a command name),
+    ``timeout`` is in seconds, ``text`` is what the notebook shows when no
+    picture can be made (the DOT source if not given).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        executable: str | None = None,
+        timeout: float | None = None,
+        text: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.executable = executable
+        self.timeout = timeout
+        self.text = text
+
+    def _copy_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        copied: dict[str, Any] = super()._copy_kwargs(**kwargs)
+        copied.update(executable=self.executable, timeout=self.timeout, text=self.text)
+        return copied
+
+    def pipe(
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> bytes | str:
+        """The graph rendered to ``format`` (bytes, or str when ``encoding`` is given).
+
+        Same arguments as ``graphviz.Digraph.pipe``; ``engine`` is the layout
+        algorithm ('dot', 'neato', ...), as there.
+        """
+        if formatter is not None and renderer is None:
+            raise graphviz.RequiredArgumentError("formatter given without renderer")
+        spec = ":".join(f for f in (format or self.format, renderer, formatter) if f)
+        extra = [f"-n{int(neato_no_op)}"] if neato_no_op else []
+        out = run_engine(
+            self.source, spec, layout=engine or self.engine, executable=self.executable,
+            timeout=self.timeout, extra_args=extra, encoding=self.encoding, quiet=quiet,
+        )
+        return out if encoding is None else out.decode(encoding)
+
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: bool | int | None = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: str | os.PathLike[str] | None = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
+        """Save the DOT source and render it to a file; returns the rendered file's path.
+
+        Same arguments and file naming as ``graphviz.Digraph.render``
+        (``outfile='graph.svg'`` picks the format from the extension).
+        """
+        if outfile is not None:
+            out = Path(outfile)
+            if format is None and out.suffix:
+                format = out.suffix[1:].lower()
+            if directory is None:
+                out = Path(self.directory, out)
+            if filename is None:
+                filename = out.with_suffix(".gv").name if out.suffix != ".gv" else (
+                    out.name + ".gv")
+        fmt = format or self.format
+        filepath = self.save(filename, directory=directory, skip_existing=None)
+        if outfile is None:
+            suffix = ".".join(f for f in (fmt, renderer, formatter) if f)
+            out = Path(f"{filepath}.{suffix}")
+        if raise_if_result_exists and out.exists():
+            raise graphviz.FileExistsError(f"output file exists: {os.fspath(out)!r}")
+        if not overwrite_source and os.path.abspath(out) == os.path.abspath(filepath):
+            raise ValueError(f"outfile {os.fspath(out)!r} would overwrite the DOT source file; "
+                             f"pass overwrite_source=True if you mean it")
+        data = self.pipe(format=fmt, renderer=renderer, formatter=formatter,
+                         neato_no_op=neato_no_op, quiet=quiet, engine=engine)
+        assert isinstance(data, bytes)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        if cleanup:
+            os.remove(filepath)
+        rendered = os.fspath(out)
+        if view or quiet_view:
+            self._view(rendered, format=fmt, quiet=quiet_view)
+        return rendered
+
+    def _repr_mimebundle_(
+        self,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        **_: Any,
+    ) -> dict[str, bytes | str]:
+        """What Jupyter shows: the SVG, or text with a one-line hint if it cannot be made.
+
+        Never raises: a notebook cell that displays a graph always shows something.
+        """
+        try:
+            wanted = set(include) if include is not None else {"image/svg+xml"}
+            wanted -= set(exclude or ())
+            bundle: dict[str, bytes | str] = {}
+            for mime, fmt in (("image/svg+xml", "svg"), ("image/png", "png"),
+                              ("image/jpeg", "jpeg")):
+                if mime in wanted:
+                    bundle[mime] = self.pipe(format=fmt, encoding="utf-8" if fmt == "svg"
+                                             else None)
+            return bundle
+        except GraphvizEngineNotFound:
+            hint = _NO_ENGINE_HINT
+        except Exception as exc:  # noqa: BLE001 - a display hook must not raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            hint = f"(text view: the graph could not be drawn: {type(exc).__name__}: {first})"
+        try:
+            text = self.text if self.text is not None else self.source
+        except Exception:  # noqa: BLE001
+            text = ""
+        return {"text/plain": f"{text}\n{hint}"}
+
+
+# --- draw_dot ----------------------------------------------------------------------------
+
+
+def draw_dot(
+    root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
+    *,
+    params: Iterable[Value] | None = None,
+    colors: bool = True,
+    heat: bool = False,
+    tooltips: bool = True,
+    cluster: bool | int = False,
+    collapse: bool | int | str | Iterable[str] | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    precision: int = 4,
+    executable: str | None = None,
+    timeout: float | None = None,
+) -> ValueGraph:
+    """The graph of ``root`` as a :class:`ValueGraph` (a ``graphviz.Digraph``).
+
+    ``draw_dot(root)`` draws what micrograd's notebook draws, left to right:
+    a record ``{ label | data 2.0000 | grad 0.0000 }`` per Value (the label
+    field is left out for unlabelled Values) and an ellipse per op, named like
+    ``_op`` with its constant if any (``* 2``). Each use of a Value is one
+    edge, so ``a * a`` shows two. Show it in Jupyter, or write it with
+    ``g.render(outfile='graph.svg')``, :func:`to_svg` or :func:`save`.
+
+    Colours: ``colors=True`` fills Values by role (blue inputs, green
+    parameters, white intermediates, red output; see
+    :meth:`~autograd.render.graph.Graph.roles` and ``params=``).
+    ``heat=True`` fills them by |grad| on a log scale instead (blue: vanishing,
+    red: largest, grey: zero, pink: NaN or inf), keeping the role in the border.
+
+    Big graphs:
+
+    * ``cluster=True`` draws a box around the nodes of each scope, nested by
+      module (``cluster=N``: only the first N levels);
+    * ``collapse=N`` draws each module N levels deep as one summary node
+      (parameters, op counts, mean |grad| of its parameters). Levels count
+      modules, with an index kept with its name: ``collapse=1`` turns scope
+      ``layers.1.neurons.3`` into ``layers.1``, ``collapse=2`` into
+      ``layers.1.neurons.3``. ``collapse='layers.0'`` (or a list of such
+      scopes) collapses just those. The root is always drawn as itself.
+    * ``max_nodes`` (default 2,500) bounds the Values and summary nodes
+      drawn. Beyond it, a graph with scopes is collapsed automatically at the
+      deepest level that fits (a caption says so); otherwise
+      :class:`GraphTooLargeError` says what to do. ``max_nodes=None`` removes
+      the bound (the layout then takes about a second per 2,000 nodes).
+
+    ``format`` is the default output format (as in graphviz), ``executable``
+    and ``timeout`` choose the layout program and bound its run (see
+    :mod:`autograd.render.engines`).
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot needs a Value as its root, got {type(root).__name__}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    if isinstance(cluster, bool):
+        cluster_depth = 10**6 if cluster else 0
+    elif isinstance(cluster, int) and cluster >= 0:
+        cluster_depth = cluster
+    else:
+        raise ValueError(f"cluster must be True, False or a depth >= 0, got {cluster!r}")
+    graph = Graph(root)
+    keys = _collapse_keys(graph, collapse)
+    caption = ""
+    if max_nodes is not None:
+        size = _size(graph, keys)
+        if not _fits(size, max_nodes):
+            what = (f"{size[0]:,} nodes and {size[1]:,} edges, more than max_nodes={max_nodes:,} "
+                    f"allows ({max_nodes:,} nodes, {EDGES_PER_NODE * max_nodes:,} edges)")
+            if collapse is not None:
+                raise GraphTooLargeError(
+                    f"collapsed with collapse={collapse!r}, the graph still has {what}. Collapse "
+                    f"more (a smaller depth), draw a smaller part of it, read it with "
+                    f"render_text(), or raise max_nodes (a layout takes about a second per "
+                    f"2,000 nodes).", size[0], max_nodes,
+                )
+            depth, collapsed = _auto_collapse(graph, max_nodes)
+            if collapsed is None:
+                how = (
+                    "even with every module collapsed it is too big"
+                    if any(node.scope for node in graph.nodes) else
+                    "its nodes have no scope to collapse by (build the model inside "
+                    "autograd.scope(...) blocks, as nn modules do, then pass collapse=1)"
+                )
+                raise GraphTooLargeError(
+                    f"the graph is too big to draw: it has {what}, and {how}. Pass "
+                    f"max_nodes=None to draw it anyway (a layout takes about a second per "
+                    f"2,000 nodes, more when values are reused far apart), draw a smaller part "
+                    f"of it, or read it with render_text().", size[0], max_nodes,
+                )
+            keys = collapsed
+            caption = (f"{size[0]:,} nodes, {size[1]:,} edges: too many to draw one by one "
+                       f"(max_nodes={max_nodes:,}), so modules are collapsed to depth {depth}; "
+                       f"pass collapse= or max_nodes= to choose")
+    return _draw(
+        graph, keys, format=format, rankdir=rankdir, roles=graph.roles(params), colors=colors,
+        heat=heat, tooltips=tooltips, cluster_depth=cluster_depth, precision=precision,
+        caption=caption, executable=executable, timeout=timeout,
+    )
+
+
+def _collapse_keys(
+    graph: Graph, collapse: bool | int | str | Iterable[str] | None
+) -> list[str | None]:
+    """For each node, the scope of the summary node it is drawn in (None: drawn as itself)."""
+    nodes = graph.nodes
+    if collapse is None or collapse is False or collapse == 0:
+        return [None] * len(nodes)
+    if collapse is True:
+        collapse = 1
+    cache: dict[str, str | None] = {"": None}
+    if isinstance(collapse, int):
+        if collapse < 0:
+            raise ValueError(f"collapse depth must be >= 0, got {collapse}")
+        depth = collapse
+
+        def key(scope: str) -> str | None:
+            return scope_prefix(scope, depth) or None
+
+    else:
+        prefixes = [collapse] if isinstance(collapse, str) else list(collapse)
+        if not prefixes or not all(isinstance(p, str) and p for p in prefixes):
+            raise ValueError(
+                f"collapse needs a depth (int) or non-empty scope names, got {collapse!r}"
+            )
+        by_length = sorted(prefixes, key=len, reverse=True)
+
+        def key(scope: str) -> str | None:
+            for p in by_length:
+                if scope == p or scope.startswith(p + "."):
+                    return p
+            return None
+
+    keys: list[str | None] = []
+    for node in nodes:
+        scope = node.scope
+        k = cache.get(scope, "")
+        if k == "":
+            k = cache[scope] = key(scope)
+        keys.append(k)
+    keys[-1] = None  # the root is always drawn as itself
+    return keys
+
+
+def _size(graph: Graph, keys: list[str | None]) -> tuple[int, int]:
+    """How many Values and summary nodes, and how many edges, a drawing with these keys has."""
+    groups = {k for k in keys if k is not None}
+    nodes = len(keys) - sum(1 for k in keys if k is not None) + len(groups)
+    edges = 0
+    pairs: set[tuple[Any, Any]] = set()  # edges into or out of a summary node, drawn once
+    for i, ps in enumerate(graph.parents):
+        k = keys[i]
+        if k is None:
+            if ps:
+                edges += 1  # op -> Value
+            for p in ps:
+                kp = keys[p]
+                if kp is None:
+                    edges += 1
+                else:
+                    pairs.add((kp, i))
+        else:
+            for p in ps:
+                kp = keys[p]
+                if kp != k:
+                    pairs.add((p if kp is None else kp, k))
+    return nodes, edges + len(pairs)
+
+
+def _fits(size: tuple[int, int], max_nodes: int) -> bool:
+    return size[0] <= max_nodes and size[1] <= EDGES_PER_NODE * max_nodes
+
+
+def _auto_collapse(graph: Graph, max_nodes: int) -> tuple[int, list[str | None] | None]:
+    """The collapse depth to draw a graph too big for ``max_nodes`` at, and its keys.
+
+    The deepest depth that fits and is not a tangle (at most two edges per
+    node: collapsing neurons of a dense layer that each read every input gives
+    a hairball); failing that, the shallowest depth that fits.
+    """
+    depths = {len(module_path(node.scope)) for node in graph.nodes}
+    fitting: tuple[int, list[str | None]] | None = None
+    for depth in range(max(depths), 0, -1):
+        keys = _collapse_keys(graph, depth)
+        nodes, edges = _size(graph, keys)
+        if _fits((nodes, edges), max_nodes):
+            if edges <= 2 * nodes:
+                return depth, keys
+            fitting = (depth, keys)
+    return fitting if fitting is not None else (0, None)
+
+
+class _Group:
+    """What one summary node stands for."""
+
+    __slots__ = ("key", "name", "members", "leaves", "ops", "children")
+
+    def __init__(self, key: str, name: str) -> None:
+        self.key = key
+        self.name = name
+        self.members = 0
+        self.leaves: list[Value] = []
+        self.ops: Counter[str] = Counter()
+        self.children: dict[str, set[str]] = defaultdict(set)
+
+    def mean_abs_grad(self) -> float:
+        if not self.leaves:
+            return math.nan
+        return math.fsum(abs(v.grad) for v in self.leaves) / len(self.leaves)
+
+    def lines(self, precision: int) -> list[str]:
+        lines = [self.key]
+        if self.children:
+            lines.append(", ".join(
+                f"{len(names)} x {stem}" if len(names) > 1 or names != {stem} else stem
+                for stem, names in sorted(self.children.items())
+            ))
+        n_ops = sum(self.ops.values())
+        if n_ops:
+            common = self.ops.most_common(4)
+            more = ", ..." if len(self.ops) > 4 else ""
+            lines.append(f"{n_ops:,} ops: " + ", ".join(f"{c:,} {s}" for s, c in common) + more)
+        if self.leaves:
+            lines.append(f"{len(self.leaves):,} params, mean |grad| "
+                         f"{format_number(self.mean_abs_grad(), precision)}")
+        else:
+            lines.append("no parameters")
+        return lines
+
+    def tooltip(self) -> list[str]:
+        lines = [f"module {self.key}: {self.members:,} nodes drawn as one"]
+        lines += [f"{len(names)} x {stem}" for stem, names in sorted(self.children.items())]
+        lines += [f"{c:,} x {s}" for s, c in self.ops.most_common(12)]
+        if self.leaves:
+            grads = [abs(v.grad) for v in self.leaves]
+            lines.append(f"{len(grads):,} parameters: |grad| mean {self.mean_abs_grad()!r}, "
+                         f"min {min(grads)!r}, max {max(grads)!r}")
+        return lines
+
+
+def _draw(
+    graph: Graph,
+    keys: list[str | None],
+    *,
+    format: str,
+    rankdir: str,
+    roles: list[str],
+    colors: bool,
+    heat: bool,
+    tooltips: bool,
+    cluster_depth: int,
+    precision: int,
+    caption: str,
+    executable: str | None,
+    timeout: float | None,
+) -> ValueGraph:
+    nodes, parents = graph.nodes, graph.parents
+    vertical = rankdir in ("LR", "RL")  # a summary's lines stack across the rank direction
+    g = ValueGraph(
+        format=format, graph_attr={"rankdir": rankdir}, executable=executable,
+        timeout=timeout, text=render_text(graph, max_rows=40, precision=precision),
+    )
+    g.node_attr.update(shape="record")
+
+    # Summary nodes.
+    groups: dict[str, _Group] = {}
+    for i, k in enumerate(keys):
+        if k is None:
+            continue
+        group = groups.get(k)
+        if group is None:
+            group = groups[k] = _Group(k, f"g{len(groups)}")
+        group.members += 1
+        node = nodes[i]
+        if parents[i]:
+            group.ops[node._op if node.op is None else node.op.symbol] += 1
+        else:
+            group.leaves.append(node)
+        depth = len(module_path(k))
+        path = module_path(node.scope)
+        if len(path) > depth:
+            child = path[depth]
+            group.children[child.split(".")[0]].add(child)
+
+    # Heat scale over everything drawn.
+    scale = _HeatScale([abs(nodes[i].grad) for i, k in enumerate(keys) if k is None]
+                       + [g_.mean_abs_grad() for g_ in groups.values()]) if heat else None
+    if scale is not None:
+        caption = "; ".join(c for c in (caption, scale.legend()) if c)
+    if caption:
+        g.graph_attr.update(label=_plain(caption, None), labelloc="t", fontsize="12")
+    if tooltips and colors and not heat:
+        g.graph_attr["tooltip"] = _tooltip(
+            ["fill: blue input, green parameter, white intermediate, red output"]
+        )
+
+    # Clusters by scope: nested subgraphs, attached to their parents at the end.
+    clusters: dict[tuple[str, ...], Any] = {}
+
+    def target(scope_path: list[str]) -> Any:
+        path = tuple(scope_path[:cluster_depth])
+        if not path:
+            return g
+        for j in range(1, len(path) + 1):
+            sub = path[:j]
+            if sub not in clusters:
+                clusters[sub] = graphviz.Digraph(
+                    name=f"cluster_{len(clusters)}",
+                    graph_attr={"label": _plain(sub[-1]), "style": "rounded,dashed",
+                                "color": "#9ca3af", "fontsize": "12",
+                                **({"tooltip": _tooltip([".".join(sub)])} if tooltips else {})},
+                )
+        return clusters[path]
+
+    for group in groups.values():
+        attrs = {"label": _record((_field(line, 80) for line in group.lines(precision)),
+                                  flip=not vertical)}
+        if colors or heat:
+            fill = scale.color(group.mean_abs_grad()) if scale is not None else GROUP_FILL
+            attrs.update(style="filled,rounded", fillcolor=fill, color=GROUP_BORDER)
+        if tooltips:
+            attrs["tooltip"] = _tooltip(group.tooltip())
+        target(module_path(group.key)[:-1]).node(group.name, **attrs)
+
+    def unit(i: int) -> str:
+        k = keys[i]
+        return f"n{i}" if k is None else groups[k].name
+
+    copies = _leaf_copies(graph, keys)
+    drawn_copies: set[str] = set()
+    counted: Counter[tuple[str, str]] = Counter()
+    for i, node in enumerate(nodes):
+        k = keys[i]
+        ps = parents[i]
+        if k is not None:
+            me = groups[k].name
+            for p in ps:
+                if keys[p] != k:
+                    counted[(unit(p), me)] += 1
+            continue
+        role = roles[i]
+        place = target(module_path(node.scope))
+        attrs = _value_attrs(graph, i, role, precision, colors, tooltips, scale)
+        place.node(f"n{i}", **attrs)
+        if not ps:
+            continue
+        op_name = f"n{i}op"
+        op_attrs = {"label": _plain(op_label(node)), "shape": "ellipse", "fontsize": "12",
+                    "height": "0.3", "margin": "0.05,0.02"}
+        if colors or heat:
+            op_attrs.update(style="filled", fillcolor=OP_FILL)
+        if tooltips:
+            op_attrs["tooltip"] = _tooltip(_op_tooltip(graph, i))
+        place.node(op_name, **op_attrs)
+        g.edge(op_name, f"n{i}")
+        for position, p in enumerate(ps):
+            if keys[p] is not None:
+                counted[(unit(p), op_name)] += 1
+                continue
+            copy = copies.get((i, position), 0)
+            if not copy:
+                g.edge(f"n{p}", op_name)
+                continue
+            name = f"n{p}c{copy}"
+            if name not in drawn_copies:
+                drawn_copies.add(name)
+                attrs = _value_attrs(graph, p, roles[p], precision, colors, tooltips, scale)
+                attrs["style"] = ",".join(filter(None, (attrs.get("style"), "dashed")))
+                if tooltips:
+                    attrs["tooltip"] = _tooltip(
+                        [f"{graph.name(p)} (#{p}) again: the same Value, drawn once more next "
+                         f"to a use far from the others"] + _value_tooltip(graph, p, roles[p])[1:]
+                    )
+                place.node(name, **attrs)
+            g.edge(name, op_name)
+    for (src, dst), n in counted.items():
+        if n > 1:
+            g.edge(src, dst, label=f"x{n:,}", fontsize="10")
+        else:
+            g.edge(src, dst)
+
+    drawn = sum(1 for k in keys if k is None) + len(groups) + len(drawn_copies) + sum(
+        1 for i, k in enumerate(keys) if k is None and parents[i])
+    if drawn > LIGHT_LAYOUT_NODES:
+        # dot's defaults iterate until nothing improves; on a big graph that can take
+        # minutes for a picture no better to the eye. Bound the work instead.
+        effort = f"{LIGHT_LAYOUT_NODES / drawn:.3g}"
+        g.graph_attr.update(nslimit=effort, mclimit=effort)
+    for cluster_path in sorted(clusters, key=len, reverse=True):
+        parent = clusters[cluster_path[:-1]] if len(cluster_path) > 1 else g
+        parent.subgraph(clusters[cluster_path])
+    return g
+
+
+def _value_attrs(
+    graph: Graph, i: int, role: str, precision: int, colors: bool, tooltips: bool,
+    scale: _HeatScale | None,
+) -> dict[str, str]:
+    """The attributes of the record node of Value #i."""
+    node = graph.nodes[i]
+    fields = [_field(node.label)] if node.label else []
+    fields += [f"data {format_number(node.data, precision)}",
+               f"grad {format_number(node.grad, precision)}"]
+    attrs = {"label": _record(fields, flip=True)}
+    if scale is not None:
+        attrs.update(style="filled", fillcolor=scale.color(abs(node.grad)),
+                     color=ROLE_BORDER[role], penwidth="1" if role == "intermediate" else "2")
+    elif colors:
+        attrs.update(style="filled", fillcolor=ROLE_FILL[role], color=ROLE_BORDER[role])
+    if tooltips:
+        attrs["tooltip"] = _tooltip(_value_tooltip(graph, i, role))
+    return attrs
+
+
+def _ranks(graph: Graph) -> list[int]:
+    """Roughly where the layout puts each Value, counting op nodes as ranks of their own.
+
+    An op result sits two ranks after its latest input; a leaf two ranks before
+    its earliest use (dot pulls a leaf towards its consumers).
+    """
+    parents = graph.parents
+    rank = [0] * len(parents)
+    for i, ps in enumerate(parents):
+        if ps:
+            rank[i] = max(rank[p] for p in ps) + 2
+    for i, uses in enumerate(graph.consumers):
+        if uses and not parents[i]:
+            rank[i] = min(rank[c] for c, _ in uses) - 2
+    return rank
+
+
+def _leaf_copies(graph: Graph, keys: list[str | None]) -> dict[tuple[int, int], int]:
+    """Uses of a leaf far (in ranks) from its first use, each -> the copy of the leaf drawn there.
+
+    A weight reused at every step of a long computation would otherwise have
+    edges across the whole picture: hard to follow, and the layout time grows
+    with the ranks they cross. So a leaf is drawn again (dashed) next to each
+    group of uses more than :data:`LEAF_SPAN` ranks after the previous group.
+    """
+    rank = _ranks(graph)
+    copies: dict[tuple[int, int], int] = {}
+    for p, uses in enumerate(graph.consumers):
+        if graph.parents[p] or keys[p] is not None or len(uses) < 2:
+            continue
+        drawn = sorted((rank[c], c, position) for c, position in uses if keys[c] is None)
+        if not drawn:
+            continue
+        copy, start = 0, drawn[0][0]
+        for r, c, position in drawn:
+            if r - start > LEAF_SPAN:
+                copy, start = copy + 1, r
+            if copy:
+                copies[(c, position)] = copy
+    return copies
+
+
+def _value_tooltip(graph: Graph, i: int, role: str) -> list[str]:
+    node = graph.nodes[i]
+    lines = [f"{graph.name(i)} (#{i}, {role})", f"data = {node.data!r}", f"grad = {node.grad!r}"]
+    op = node.op
+    if op is not None:
+        const = node.constant if op.kind == "unary_param" else None
+        lines.append(f"op: {op_label(node)} ({op.name}: {op.doc}"
+                     + (f", c = {const!r})" if const is not None else ")"))
+    if node.scope:
+        lines.append(f"scope: {node.scope}")
+    return lines
+
+
+def _op_tooltip(graph: Graph, i: int) -> list[str]:
+    node = graph.nodes[i]
+    op = node.op
+    assert op is not None
+    ps = graph.parents[i]
+    shown = ", ".join(graph.name(p) if graph.nodes[p].label else f"#{p}" for p in ps[:8])
+    more = f", ... ({len(ps)} inputs)" if len(ps) > 8 else ""
+    return [f"{op_label(node)}: {op.name} ({op.doc})", f"inputs: {shown}{more}",
+            f"output: {graph.name(i)}"]
+
+
+class _HeatScale:
+    """|grad| -> a fill colour, on a log scale over the gradients drawn."""
+
+    def __init__(self, magnitudes: list[float]) -> None:
+        finite = [m for m in magnitudes if math.isfinite(m) and m > 0.0]
+        if finite:
+            self.hi = math.log10(max(finite))
+            self.lo = max(math.log10(min(finite)), self.hi - HEAT_DECADES)
+        else:
+            self.hi = self.lo = 0.0
+
+    def color(self, magnitude: float) -> str:
+        if math.isnan(magnitude) or math.isinf(magnitude):
+            return NONFINITE_FILL
+        if magnitude == 0.0:
+            return ZERO_GRAD_FILL
+        if self.hi == self.lo:
+            t = 1.0
+        else:
+            t = min(1.0, max(0.0, (math.log10(magnitude) - self.lo) / (self.hi - self.lo)))
+        for (t0, c0), (t1, c1) in zip(HEAT_STOPS, HEAT_STOPS[1:]):
+            if t <= t1:
+                u = (t - t0) / (t1 - t0)
+                r, gr, b = (round(a + (z - a) * u) for a, z in zip(c0, c1))
+                return f"#{r:02x}{gr:02x}{b:02x}"
+        return "#{:02x}{:02x}{:02x}".format(*HEAT_STOPS[-1][1])
+
+    def legend(self) -> str:
+        if self.hi == self.lo:
+            return "fill: |grad| (log scale); grey: zero"
+        return (f"fill: |grad| on a log scale, from {10 ** self.lo:.1e} (blue) to "
+                f"{10 ** self.hi:.1e} (red); grey: zero")
+
+
+# --- files --------------------------------------------------------------------------------
+
+#: File extension -> output format for :func:`save` (None: the DOT source itself).
+FORMATS: Mapping[str, str | None] = {
+    ".svg": "svg", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".dot": None, ".gv": None,
+}
+
+
+def _as_graph(root: Value | ValueGraph, kwargs: dict[str, Any]) -> ValueGraph:
+    if isinstance(root, ValueGraph):
+        if kwargs:
+            raise TypeError(f"options {sorted(kwargs)} only apply when drawing a Value, and a "
+                            f"ValueGraph was given")
+        return root
+    return draw_dot(root, **kwargs)
+
+
+def to_svg(root: Value | ValueGraph, **kwargs: Any) -> str:
+    """The graph of ``root`` as an SVG document (a str); ``kwargs`` go to :func:`draw_dot`.
+
+    Also accepts a graph :func:`draw_dot` already made.
+    """
+    svg = _as_graph(root, kwargs).pipe(format="svg", encoding="utf-8")
+    assert isinstance(svg, str)
+    return svg
+
+
+def save(root: Value | ValueGraph, path: str | os.PathLike[str], **kwargs: Any) -> Path:
+    """Write the graph of ``root`` to ``path``, in the format its extension names.
+
+    ``.svg``, ``.png``, ``.jpg``/``.jpeg``, or ``.dot``/``.gv`` for the DOT
+    source (which needs no layout engine). ``kwargs`` go to :func:`draw_dot`.
+    Returns the path written.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(
+            f"cannot tell the format of {os.fspath(path)!r} from its extension; use one of "
+            f"{', '.join(FORMATS)}"
+        )
+    g = _as_graph(root, kwargs)
+    fmt = FORMATS[suffix]
+    data = g.source.encode(g.encoding) if fmt is None else g.pipe(format=fmt)
+    assert isinstance(data, bytes)
+    target.write_bytes(data)
+    return target
+

@@ -1,0 +1,243 @@
+"""Finding and running a Graphviz layout engine (a program with ``dot``'s command line).
+
+A fresh machine has no system Graphviz, so the engine is looked for in this
+order, and the first one found is used:
+
+1. an explicit override: the ``executable=`` argument, else the
+   ``CHAINRULE_DOT`` environment variable (a path or a command name);
+2. ``graphviz-pure`` (a pip-installable engine, a dependency of chainrule) in
+   the running interpreter's scripts folder, so a virtual environment works
+   without being activated, then on ``PATH``;
+3. the system's ``dot``.
+
+An override that cannot be found is an error, not a reason to fall back: if
+you name an engine you get that engine.
+
+>>> source = 'digraph { a -> b }'
+>>> svg = run_engine(source, 'svg').decode()
+>>> svg.lstrip().startswith('<?xml')
+True
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Environment variable naming the engine to use (a path or a command name).
+ENV_VAR = "CHAINRULE_DOT"
+
+#: Seconds a layout may take before it is stopped (``timeout=`` overrides it).
+DEFAULT_TIMEOUT = 60.0
+
+PURE = "graphviz-pure"
+SYSTEM = "dot"
+
+INSTALL_HINT = (
+    "Install the pure engine with `pip install graphviz-pure` (it comes with chainrule, so "
+    "reinstalling chainrule also works), or install Graphviz (https://graphviz.org/download/), "
+    f"or point {ENV_VAR} at a program with dot's command line."
+)
+
+
+class GraphvizEngineNotFound(RuntimeError):
+    """No layout engine could be found or started.
+
+    ``tried`` lists each place looked in and what was wrong with it; ``source``
+    is the DOT text that could not be rendered, so nothing is lost: save it and
+    render it elsewhere (for example with an online Graphviz viewer).
+    """
+
+    def __init__(self, tried: Sequence[str], source: str) -> None:
+        self.tried = list(tried)
+        self.source = source
+        lines = "\n".join(f"  - {t}" for t in self.tried)
+        super().__init__(
+            f"no Graphviz layout engine could be found and started; tried:\n{lines}\n"
+            f"{INSTALL_HINT} The DOT source is in this error's .source attribute "
+            f"({len(source)} characters)."
+        )
+
+
+class GraphvizEngineError(RuntimeError):
+    """The layout engine ran but failed (non-zero exit status) or ran out of time.
+
+    ``stderr`` holds what the engine wrote to its error stream, ``returncode``
+    its exit status (``None`` after a timeout), ``command`` the command line
+    and ``source`` the DOT text it was given.
+    """
+
+    def __init__(
+        self, message: str, *, command: Sequence[str], source: str, stderr: str = "",
+        returncode: int | None = None,
+    ) -> None:
+        self.command = list(command)
+        self.source = source
+        self.stderr = stderr
+        self.returncode = returncode
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A layout program found on this machine: its ``path`` and where it was found (``origin``)."""
+
+    path: str
+    origin: str
+
+    def command(
+        self, format: str, layout: str = "dot", extra: Sequence[str] = ()
+    ) -> list[str]:
+        """The command line that reads DOT on stdin and writes ``format`` on stdout."""
+        return [self.path, f"-K{layout}", f"-T{format}", *extra]
+
+
+def _exe_name(name: str) -> str:
+    return name + ".exe" if os.name == "nt" and not name.lower().endswith(".exe") else name
+
+
+def interpreter_script_dirs() -> list[str]:
+    """The folders where pip puts console scripts for the running interpreter (no duplicates)."""
+    dirs: list[str] = []
+    for folder in (os.path.dirname(sys.executable or ""), sysconfig.get_path("scripts")):
+        if folder and os.path.isdir(folder):
+            real = os.path.normcase(os.path.realpath(folder))
+            if all(os.path.normcase(os.path.realpath(d)) != real for d in dirs):
+                dirs.append(folder)
+    return dirs
+
+
+def _resolve(name: str) -> str | None:
+    """A path or a command name -> the executable's path, or None."""
+    if os.path.dirname(name):
+        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+    return shutil.which(name)
+
+
+def _override(executable: str | None) -> tuple[str, str] | None:
+    if executable is not None:
+        return executable, "executable= argument"
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env, f"{ENV_VAR} environment variable"
+    return None
+
+
+def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]]:
+    """Every engine found, best first, and a note for each place looked in.
+
+    With an override (``executable=`` or ``CHAINRULE_DOT``) only that one is
+    considered.
+    """
+    found: list[Engine] = []
+    tried: list[str] = []
+    override = _override(executable)
+    if override is not None:
+        name, origin = override
+        path = _resolve(name)
+        if path is None:
+            tried.append(f"{name!r} from the {origin}: not an executable file or a command on PATH")
+        else:
+            found.append(Engine(path, origin))
+        return found, tried
+    seen: set[str] = set()
+
+    def add(path: str | None, origin: str, missing: str) -> None:
+        if path is None:
+            tried.append(missing)
+            return
+        key = os.path.normcase(os.path.realpath(path))
+        if key not in seen:
+            seen.add(key)
+            found.append(Engine(path, origin))
+
+    for folder in interpreter_script_dirs():
+        candidate = os.path.join(folder, _exe_name(PURE))
+        ok = os.path.isfile(candidate) and os.access(candidate, os.X_OK)
+        add(candidate if ok else None, "the interpreter's scripts folder",
+            f"{PURE} in the interpreter's scripts folder {folder}: not there")
+    add(shutil.which(PURE), "PATH", f"{PURE} on PATH: not found")
+    add(shutil.which(SYSTEM), "PATH (system Graphviz)", f"{SYSTEM} (system Graphviz) on PATH: "
+        "not found")
+    return found, tried
+
+
+def find_engine(executable: str | None = None, source: str = "") -> Engine:
+    """The engine that :func:`run_engine` would use; :class:`GraphvizEngineNotFound` if none."""
+    found, tried = find_engines(executable)
+    if not found:
+        raise GraphvizEngineNotFound(tried, source)
+    return found[0]
+
+
+def run_engine(
+    source: str,
+    format: str = "svg",
+    *,
+    layout: str = "dot",
+    executable: str | None = None,
+    timeout: float | None = None,
+    extra_args: Sequence[str] = (),
+    encoding: str = "utf-8",
+    quiet: bool = True,
+) -> bytes:
+    """Lay out the DOT ``source`` and return the output in ``format`` ('svg', 'png', ...).
+
+    ``layout`` is the Graphviz layout algorithm (``-K``: 'dot', 'neato', ...);
+    ``executable`` overrides the engine lookup. An engine that cannot be
+    started (a broken install) is skipped for the next one found.
+
+    Raises :class:`GraphvizEngineNotFound` when no engine can be started, and
+    :class:`GraphvizEngineError` when the engine fails or takes more than
+    ``timeout`` seconds (default :data:`DEFAULT_TIMEOUT`); the error carries
+    the engine's stderr. With ``quiet=False`` the warnings a successful run
+    writes to stderr are passed on to ``sys.stderr``.
+    """
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    found, tried = find_engines(executable)
+    data = source.encode(encoding)
+    for engine in found:
+        cmd = engine.command(format, layout, extra_args)
+        try:
+            proc = subprocess.run(
+                cmd, input=data, capture_output=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            stderr = _text(exc.stderr)
+            raise GraphvizEngineError(
+                f"{engine.path} did not finish within {timeout:g} s and was stopped. A graph this "
+                f"big takes too long to lay out: collapse modules (collapse=1), draw a smaller "
+                f"part, or pass a larger timeout=." + (f"\nIts error output:\n{stderr}" if stderr
+                                                       else ""),
+                command=cmd, source=source, stderr=stderr,
+            ) from None
+        except OSError as exc:
+            tried.append(f"{engine.path} (from the {engine.origin}): could not be started: {exc}")
+            continue
+        if proc.returncode != 0:
+            stderr = _text(proc.stderr)
+            raise GraphvizEngineError(
+                f"{engine.path} failed with exit status {proc.returncode} on "
+                f"`{' '.join(cmd[1:])}`:\n{stderr or '(no error output)'}",
+                command=cmd, source=source, stderr=stderr, returncode=proc.returncode,
+            )
+        if not quiet and proc.stderr:
+            sys.stderr.write(_text(proc.stderr) + "\n")
+        return proc.stdout
+    raise GraphvizEngineNotFound(tried, source)
+
+
+def _text(raw: bytes | str | None) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    return raw.strip()

@@ -1,0 +1,190 @@
+"""``explain``: the chain-rule steps that produced a node's gradient.
+
+``backward()`` adds, into each node's ``.grad``, one term per use of the node:
+the local derivative of the op that used it times that op's own gradient (the
+upstream gradient). ``explain(node, root)`` lists those terms, so "why is
+a.grad 138.83?" has an answer you can check by hand.
+
+The root is needed because a node does not know which ops use it: only the
+graph of the root does (and the same Value can be used in several graphs).
+
+>>> from autograd import Value
+>>> a = Value(2.0, label='a'); b = Value(-3.0, label='b'); c = Value(10.0, label='c')
+>>> e = a * b; e.label = 'e'
+>>> d = e + c; d.label = 'd'
+>>> f = Value(-2.0, label='f')
+>>> L = d * f; L.label = 'L'
+>>> L.backward()
+>>> explain(a, L)
+a.grad = 6: a (#0, data 2) is used once in the graph of L.
+By the chain rule, a.grad is the sum over its uses of local derivative x upstream gradient:
+  e = a * b  (#2, mul)
+    d(e)/d(a) = -3  x  e.grad = -2  =  6
+  sum = 6, which is a.grad.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from ..engine import Value
+from .graph import Graph
+
+
+@dataclass(frozen=True)
+class Step:
+    """One use of the node: input ``position`` of the op that made ``consumer``."""
+
+    consumer: Value
+    consumer_index: int
+    position: int
+    local: float  # d(consumer)/d(input at position)
+    upstream: float  # consumer.grad
+
+    @property
+    def contribution(self) -> float:
+        """local derivative x upstream gradient: what this use adds to the node's grad."""
+        return self.local * self.upstream
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """How ``node.grad`` was made in the graph of ``root``; ``str()`` of it reads as prose."""
+
+    graph: Graph
+    index: int
+    steps: tuple[Step, ...]
+
+    @property
+    def node(self) -> Value:
+        return self.graph.nodes[self.index]
+
+    @property
+    def total(self) -> float:
+        """The sum of the contributions (what ``backward()`` from the root gives ``node.grad``)."""
+        return math.fsum(step.contribution for step in self.steps)
+
+    @property
+    def matches(self) -> bool:
+        """True when ``node.grad`` equals the sum of its chain-rule terms (up to rounding)."""
+        if not self.steps:  # the root: its grad is the seed
+            return True
+        grad, total = self.node.grad, self.total
+        return grad == total or math.isclose(grad, total, rel_tol=1e-9, abs_tol=1e-12)
+
+    def __str__(self) -> str:
+        g = self.graph
+        i, node = self.index, self.node
+        name = g.name(i)
+        root_name = g.name(len(g) - 1)
+        if not self.steps:
+            return (
+                f"{name}.grad = {_num(node.grad)}: {name} is the root, where backward() starts; "
+                f"it sets the root's grad to the seed (1 unless you pass backward(gradient))."
+            )
+        uses = len(self.steps)
+        consumers = len({s.consumer_index for s in self.steps})
+        how = "once" if uses == 1 else f"{uses} times" + (
+            f" (by {consumers} op{'s' if consumers > 1 else ''})" if consumers != uses else "")
+        kind = "" if node.op is None else f", made by {node.op.name}"
+        lines = [
+            f"{name}.grad = {_num(node.grad)}: {name} (#{i}, data {_num(node.data)}{kind}) is "
+            f"used {how} in the graph of {root_name}.",
+            f"By the chain rule, {name}.grad is the sum over its uses of "
+            f"local derivative x upstream gradient:",
+        ]
+        for s in self.steps:
+            c = g.name(s.consumer_index)
+            op = s.consumer.op
+            assert op is not None
+            arity = len(g.parents[s.consumer_index])
+            where = (f", input {s.position + 1} of {arity}"
+                     if _position_matters(g, s.consumer_index, i) else "")
+            lines.append(f"  {c} = {formula(g, s.consumer_index)}  (#{s.consumer_index}, "
+                         f"{op.name}{where})")
+            lines.append(f"    d({c})/d({name}) = {_num(s.local)}  x  {c}.grad = "
+                         f"{_num(s.upstream)}  =  {_num(s.contribution)}")
+        total = self.total
+        if self.matches:
+            lines.append(f"  sum = {_num(total)}, which is {name}.grad.")
+        else:
+            lines.append(
+                f"  sum = {_num(total)}, but {name}.grad is {_num(node.grad)}: "
+                + (
+                    "a leaf's grad accumulates over backward() calls (zero it between "
+                    "passes), or it was changed after backward(), or backward() last ran "
+                    f"from a root other than {root_name}."
+                    if node.op is None else
+                    f"it was changed after backward(), or backward() last ran from a root "
+                    f"other than {root_name}."
+                )
+            )
+        return "\n".join(lines)
+
+
+def explanation(node: Value, root: Value) -> Explanation:
+    """The chain-rule terms of ``node.grad`` in the graph of ``root``, as data.
+
+    ``str()`` of the result is what :func:`explain` prints.
+    """
+    if not isinstance(node, Value) or not isinstance(root, Value):
+        raise TypeError(
+            f"explain(node, root) needs two Values, got {type(node).__name__} and "
+            f"{type(root).__name__}"
+        )
+    graph = Graph(root)
+    i = graph.index(node)
+    steps = []
+    for c, position in graph.consumers[i]:
+        consumer = graph.nodes[c]
+        local = consumer._local_grads()[position]
+        steps.append(Step(consumer, c, position, float(local), consumer.grad))
+    return Explanation(graph, i, tuple(steps))
+
+
+def explain(node: Value, root: Value, *, file: TextIO | None = None) -> None:
+    """Print the chain-rule steps that produced ``node.grad`` in the graph of ``root``.
+
+    For each op that uses ``node``: its local derivative with respect to
+    ``node``, times its own gradient (upstream), gives one term; ``node.grad``
+    is their sum. Call it after ``root.backward()``. ``file`` defaults to
+    standard output; :func:`explanation` returns the same steps as data.
+    """
+    print(explanation(node, root), file=file if file is not None else sys.stdout)
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _position_matters(graph: Graph, consumer: int, node: int) -> bool:
+    """Whether to say which input the node is: when it is used twice by one op, or the op
+    takes many inputs (the formula alone then does not say where it is)."""
+    op = graph.nodes[consumer].op
+    return graph.parents[consumer].count(node) > 1 or (op is not None and op.kind == "nary")
+
+
+_OPERAND = re.compile(r"\b([abxc])\b")
+
+
+def formula(graph: Graph, i: int) -> str:
+    """What node ``#i`` computes from its inputs' names: ``a * b``, ``tanh(n)``, ``e + 10``."""
+    node = graph.nodes[i]
+    op = node.op
+    if op is None:
+        return graph.name(i)
+    names = [graph.name(p) for p in graph.parents[i]]
+    if op.kind == "nary":
+        shown = ", ".join(names[:6]) + (f", ... ({len(names)} inputs)" if len(names) > 6 else "")
+        return f"{op.symbol}({shown})"
+    if op.kind == "unary":
+        return f"{op.symbol}({names[0]})"
+    if op.kind == "unary_param" and not op.template:  # e.g. leaky_relu(x, slope)
+        return f"{op.symbol}({names[0]}, {_num(node.constant or 0.0)})"
+    operands = {"a": names[0], "b": names[-1], "x": names[0],
+                "c": _num(node.constant) if node.constant is not None else "c"}
+    return _OPERAND.sub(lambda m: operands[m.group(1)], op.doc)
