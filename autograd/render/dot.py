@@ -27,7 +27,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import graphviz  # type: ignore[import-untyped]
 
@@ -74,7 +74,9 @@ HEAT_DECADES = 12
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 _LABEL_LIMIT = 40
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters shown as a space: control characters, line separators, and what XML or UTF-8
+# cannot hold (U+FFFE, U+FFFF, lone surrogates).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 _RECORD_SPECIAL = re.compile(r"([{}|<>])")
 _NO_ENGINE_HINT = (
     f"(text view: no Graphviz layout engine found; `pip install graphviz-pure` or set {ENV_VAR} "
@@ -98,10 +100,12 @@ class GraphTooLargeError(ValueError):
 
 
 def _clean(text: str, limit: int | None = _LABEL_LIMIT) -> str:
+    """Control characters as spaces, at most ``limit`` characters, and ``&`` as an entity
+    (Graphviz decodes entities such as ``&amp;`` in every label and tooltip)."""
     text = _CONTROL.sub(" ", text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 3] + "..."
-    return text
+    return text.replace("&", "&amp;")
 
 
 def _plain(text: str, limit: int | None = _LABEL_LIMIT) -> str:
@@ -160,6 +164,20 @@ class ValueGraph(graphviz.Digraph):
         copied.update(executable=self.executable, timeout=self.timeout, text=self.text)
         return copied
 
+    @overload
+    def pipe(
+        self, format: str | None = ..., renderer: str | None = ..., formatter: str | None = ...,
+        neato_no_op: bool | int | None = ..., quiet: bool = ..., *, engine: str | None = ...,
+        encoding: None = ...,
+    ) -> bytes: ...
+
+    @overload
+    def pipe(
+        self, format: str | None = ..., renderer: str | None = ..., formatter: str | None = ...,
+        neato_no_op: bool | int | None = ..., quiet: bool = ..., *, engine: str | None = ...,
+        encoding: str,
+    ) -> str: ...
+
     def pipe(
         self,
         format: str | None = None,
@@ -206,18 +224,25 @@ class ValueGraph(graphviz.Digraph):
     ) -> str:
         """Save the DOT source and render it to a file; returns the rendered file's path.
 
-        Same arguments and file naming as ``graphviz.Digraph.render``
-        (``outfile='graph.svg'`` picks the format from the extension).
+        Same arguments as ``graphviz.Digraph.render``: without ``outfile`` the
+        source goes to ``filename`` (in ``directory``) and the output next to
+        it with the format appended (``graph.gv.svg``); ``outfile='graph.svg'``
+        picks the format from the extension and saves the source as
+        ``graph.gv`` beside it.
         """
         if outfile is not None:
             out = Path(outfile)
-            if format is None and out.suffix:
+            if format is None:
+                if not out.suffix:
+                    raise graphviz.RequiredArgumentError(
+                        f"cannot tell the format of outfile {os.fspath(out)!r}: give it an "
+                        f"extension (.svg, .png, ...) or pass format="
+                    )
                 format = out.suffix[1:].lower()
-            if directory is None:
-                out = Path(self.directory, out)
-            if filename is None:
-                filename = out.with_suffix(".gv").name if out.suffix != ".gv" else (
-                    out.name + ".gv")
+            if filename is None:  # the DOT source goes next to the output
+                filename = (out.with_suffix(".gv") if out.suffix != ".gv"
+                            else out.with_name(out.name + ".gv"))
+            out = Path(directory if directory is not None else self.directory, out)
         fmt = format or self.format
         filepath = self.save(filename, directory=directory, skip_existing=None)
         if outfile is None:
@@ -230,7 +255,6 @@ class ValueGraph(graphviz.Digraph):
                              f"pass overwrite_source=True if you mean it")
         data = self.pipe(format=fmt, renderer=renderer, formatter=formatter,
                          neato_no_op=neato_no_op, quiet=quiet, engine=engine)
-        assert isinstance(data, bytes)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
         if cleanup:
@@ -257,8 +281,8 @@ class ValueGraph(graphviz.Digraph):
             for mime, fmt in (("image/svg+xml", "svg"), ("image/png", "png"),
                               ("image/jpeg", "jpeg")):
                 if mime in wanted:
-                    bundle[mime] = self.pipe(format=fmt, encoding="utf-8" if fmt == "svg"
-                                             else None)
+                    bundle[mime] = self.pipe(format=fmt, quiet=True,
+                                             encoding="utf-8" if fmt == "svg" else None)
             return bundle
         except GraphvizEngineNotFound:
             hint = _NO_ENGINE_HINT
@@ -813,9 +837,7 @@ def to_svg(root: Value | ValueGraph, **kwargs: Any) -> str:
 
     Also accepts a graph :func:`draw_dot` already made.
     """
-    svg = _as_graph(root, kwargs).pipe(format="svg", encoding="utf-8")
-    assert isinstance(svg, str)
-    return svg
+    return _as_graph(root, kwargs).pipe(format="svg", encoding="utf-8", quiet=True)
 
 
 def save(root: Value | ValueGraph, path: str | os.PathLike[str], **kwargs: Any) -> Path:
@@ -834,8 +856,7 @@ def save(root: Value | ValueGraph, path: str | os.PathLike[str], **kwargs: Any) 
         )
     g = _as_graph(root, kwargs)
     fmt = FORMATS[suffix]
-    data = g.source.encode(g.encoding) if fmt is None else g.pipe(format=fmt)
-    assert isinstance(data, bytes)
+    data = g.source.encode(g.encoding) if fmt is None else g.pipe(format=fmt, quiet=True)
     target.write_bytes(data)
     return target
 

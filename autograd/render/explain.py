@@ -74,7 +74,10 @@ class Explanation:
         if not self.steps:  # the root: its grad is the seed
             return True
         grad, total = self.node.grad, self.total
-        return grad == total or math.isclose(grad, total, rel_tol=1e-9, abs_tol=1e-12)
+        # backward() adds the terms one by one: allow its rounding, relative to their size.
+        scale = math.fsum(abs(step.contribution) for step in self.steps)
+        return grad == total or math.isclose(grad, total, rel_tol=1e-9,
+                                             abs_tol=1e-12 + 1e-9 * scale)
 
     def __str__(self) -> str:
         g = self.graph
