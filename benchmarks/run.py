@@ -243,16 +243,15 @@ def bytes_per_node(Value: Any, n: int = 10_000) -> tuple[float, float, int]:
 # 4. Draw + render a 2,000-node graph.
 
 
-def bench_render(repeats: int) -> float | None:
-    try:
-        from render_bench import build_and_render  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        times.append(build_and_render(2_000))
-    return statistics.median(times)
+def bench_render(repeats: int) -> list[tuple[str, dict[str, float]]]:
+    """draw_dot + layout to SVG for two ~2,000-Value shapes (see render_bench.py)."""
+    import render_bench
+
+    cases = [
+        ("micrograd MLP 3-24-24-1, one sample", lambda: render_bench.micrograd_mlp((3, 24, 24, 1))),
+        ("recurrence h = tanh(w h + x), 500 steps", lambda: render_bench.recurrence(500)),
+    ]
+    return [(name, render_bench.time_one(make, repeats)) for name, make in cases]
 
 
 # ---------------------------------------------------------------------------
@@ -292,10 +291,11 @@ def main(argv: list[str] | None = None) -> None:
         built, after, cyclic = bytes_per_node(V)
         print(f"| {name} | {built:.0f} | {after:.0f} | {cyclic:,} |")
 
-    render = bench_render(repeats)
-    if render is not None:
-        print(f"\n| draw + render a 2,000-node graph to SVG | {render:.2f} s |\n|---|---|")
-
+    print("\n| draw + render to SVG (graphviz-pure) | Values | draw_dot | layout | total |")
+    print("|---|---:|---:|---:|---:|")
+    for name, r in bench_render(repeats):
+        print(f"| {name} | {r['values']:,.0f} | {r['build']:.2f} s | {r['render']:.2f} s "
+              f"| {r['total']:.2f} s |")
 
 if __name__ == "__main__":
     main()
