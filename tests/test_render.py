@@ -335,6 +335,30 @@ def test_collapse_deeper_named_and_the_root_stays() -> None:
         draw_dot(y, collapse=-1)
 
 
+def test_heat_colours_summaries_by_gradient() -> None:
+    x = Value(0.3, label="x")
+    with scope("act"):  # ops only, no parameters
+        h = (x * 3.0).tanh()
+    with scope("head"):
+        w = Value(2.0, label="w")
+        y = h * w
+    y = y + 0.0
+    y.backward()
+    d = drawing(y, collapse=1, heat=True)
+    summaries = {d.texts(n)[0]: n for n in d.nodes if n.startswith("g")}
+    assert sorted(summaries) == ["act", "head"]
+    assert d.texts(summaries["act"])[-1] == "no parameters"
+    fills = {d.fill(n) for n in summaries.values()}
+    assert "#f0abfc" not in fills and "#e5e7eb" not in fills
+
+
+def test_a_leaf_alone() -> None:
+    v = Value(3.0, label="v")
+    d = drawing(v, heat=True)
+    assert list(d.nodes) == ["n0"] and d.texts("n0") == ["v", "data 3.0000", "grad 0.0000"]
+    assert d.edges == []
+
+
 def test_clusters_group_nodes_by_scope() -> None:
     loss = scoped_mlp((2, 2, 1), samples=1)
     d = drawing(loss, cluster=True)

@@ -496,20 +496,28 @@ def _auto_collapse(graph: Graph, max_nodes: int) -> tuple[int, list[str | None] 
 class _Group:
     """What one summary node stands for."""
 
-    __slots__ = ("key", "name", "members", "leaves", "ops", "children")
+    __slots__ = ("key", "name", "members", "abs_grads", "leaves", "ops", "children")
 
     def __init__(self, key: str, name: str) -> None:
         self.key = key
         self.name = name
         self.members = 0
+        self.abs_grads: list[float] = []
         self.leaves: list[Value] = []
         self.ops: Counter[str] = Counter()
         self.children: dict[str, set[str]] = defaultdict(set)
 
     def mean_abs_grad(self) -> float:
+        """Mean |grad| of the parameters (NaN when there are none)."""
         if not self.leaves:
             return math.nan
         return math.fsum(abs(v.grad) for v in self.leaves) / len(self.leaves)
+
+    def heat(self) -> float:
+        """The |grad| a heat scale colours the summary by: its parameters', else its nodes'."""
+        if self.leaves:
+            return self.mean_abs_grad()
+        return math.fsum(self.abs_grads) / len(self.abs_grads)
 
     def lines(self, precision: int) -> list[str]:
         lines = [self.key]
@@ -575,6 +583,7 @@ def _draw(
             group = groups[k] = _Group(k, f"g{len(groups)}")
         group.members += 1
         node = nodes[i]
+        group.abs_grads.append(abs(node.grad))
         if parents[i]:
             group.ops[node._op if node.op is None else node.op.symbol] += 1
         else:
@@ -587,7 +596,7 @@ def _draw(
 
     # Heat scale over everything drawn.
     scale = _HeatScale([abs(nodes[i].grad) for i, k in enumerate(keys) if k is None]
-                       + [g_.mean_abs_grad() for g_ in groups.values()]) if heat else None
+                       + [g_.heat() for g_ in groups.values()]) if heat else None
     if scale is not None:
         caption = "; ".join(c for c in (caption, scale.legend()) if c)
     if caption:
@@ -619,7 +628,7 @@ def _draw(
         attrs = {"label": _record((_field(line, 80) for line in group.lines(precision)),
                                   flip=not vertical)}
         if colors or heat:
-            fill = scale.color(group.mean_abs_grad()) if scale is not None else GROUP_FILL
+            fill = scale.color(group.heat()) if scale is not None else GROUP_FILL
             attrs.update(style="filled,rounded", fillcolor=fill, color=GROUP_BORDER)
         if tooltips:
             attrs["tooltip"] = _tooltip(group.tooltip())

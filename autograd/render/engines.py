@@ -6,8 +6,9 @@ order, and the first one found is used:
 1. an explicit override: the ``executable=`` argument, else the
    ``CHAINRULE_DOT`` environment variable (a path or a command name);
 2. ``graphviz-pure`` (a pip-installable engine, a dependency of chainrule) in
-   the running interpreter's scripts folder, so a virtual environment works
-   without being activated, then on ``PATH``;
+   the running interpreter's scripts folders (so a virtual environment works
+   without being activated, and so does ``pip install --user``), then on
+   ``PATH``;
 3. the system's ``dot``.
 
 An override that cannot be found is an error, not a reason to fall back: if
@@ -102,9 +103,16 @@ def _exe_name(name: str) -> str:
 
 
 def interpreter_script_dirs() -> list[str]:
-    """The folders where pip puts console scripts for the running interpreter (no duplicates)."""
+    """The folders where pip puts console scripts for the running interpreter (no duplicates):
+    next to the interpreter, the environment's scripts folder, and the user scheme's
+    (``pip install --user``), which is often not on ``PATH``."""
+    candidates = [os.path.dirname(sys.executable or ""), sysconfig.get_path("scripts")]
+    try:
+        candidates.append(sysconfig.get_path("scripts", sysconfig.get_preferred_scheme("user")))
+    except (KeyError, ValueError):  # no user scheme on this platform
+        pass
     dirs: list[str] = []
-    for folder in (os.path.dirname(sys.executable or ""), sysconfig.get_path("scripts")):
+    for folder in candidates:
         if folder and os.path.isdir(folder):
             real = os.path.normcase(os.path.realpath(folder))
             if all(os.path.normcase(os.path.realpath(d)) != real for d in dirs):
