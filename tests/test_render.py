@@ -392,6 +392,8 @@ def test_node_limit_without_scopes_raises_with_a_hint() -> None:
     assert "max_nodes=None" in message and "scope" in message and "render_text" in message
     assert info.value.nodes == 81 and isinstance(info.value, ValueError)
     assert draw_dot(x, max_nodes=None).source.count("->") == 80 + 80
+    with pytest.raises(GraphTooLargeError, match="with collapse=False, the graph has"):
+        draw_dot(x, max_nodes=30, collapse=False)
     with pytest.raises(ValueError, match="max_nodes"):
         draw_dot(x, max_nodes=0)
 

@@ -341,10 +341,18 @@ def draw_dot(
       ``layers.1.neurons.3``. ``collapse='layers.0'`` (or a list of such
       scopes) collapses just those. The root is always drawn as itself.
     * ``max_nodes`` (default 2,500) bounds the Values and summary nodes
-      drawn. Beyond it, a graph with scopes is collapsed automatically at the
-      deepest level that fits (a caption says so); otherwise
+      drawn, and the edges to three per allowed node (a dense graph is slow to
+      lay out and unreadable). Beyond it, with ``collapse`` left out, a graph
+      with scopes is collapsed automatically at the deepest level that fits
+      and is not a tangle (a caption says so); otherwise
       :class:`GraphTooLargeError` says what to do. ``max_nodes=None`` removes
-      the bound (the layout then takes about a second per 2,000 nodes).
+      the bound (a layout takes about a second per 2,000 nodes).
+    * A leaf used far (more than :data:`LEAF_SPAN` ranks) from its other uses,
+      like a weight reused at every step of a recurrence, is drawn again,
+      dashed, next to those uses: edges stay short and the layout fast.
+    * A drawing of more than :data:`LIGHT_LAYOUT_NODES` nodes gets a bounded
+      layout effort (the ``nslimit`` and ``mclimit`` graph attributes); set
+      them in ``g.graph_attr`` to choose another.
 
     ``format`` is the default output format (as in graphviz), ``executable``
     and ``timeout`` choose the layout program and bound its run (see
@@ -370,12 +378,16 @@ def draw_dot(
         if not _fits(size, max_nodes):
             what = (f"{size[0]:,} nodes and {size[1]:,} edges, more than max_nodes={max_nodes:,} "
                     f"allows ({max_nodes:,} nodes, {EDGES_PER_NODE * max_nodes:,} edges)")
-            if collapse is not None:
+            if collapse is not None:  # the caller chose how to collapse: no second guessing
+                done = any(k is not None for k in keys)
                 raise GraphTooLargeError(
-                    f"collapsed with collapse={collapse!r}, the graph still has {what}. Collapse "
-                    f"more (a smaller depth), draw a smaller part of it, read it with "
-                    f"render_text(), or raise max_nodes (a layout takes about a second per "
-                    f"2,000 nodes).", size[0], max_nodes,
+                    (f"collapsed with collapse={collapse!r}, the graph still has {what}. Collapse "
+                     f"more (a smaller depth)" if done else
+                     f"with collapse={collapse!r}, the graph has {what}. Collapse it "
+                     f"(collapse=1, or leave collapse out to collapse as needed)")
+                    + ", draw a smaller part of it, read it with render_text(), or raise "
+                    "max_nodes (a layout takes about a second per 2,000 nodes).",
+                    size[0], max_nodes,
                 )
             depth, collapsed = _auto_collapse(graph, max_nodes)
             if collapsed is None:
@@ -549,6 +561,30 @@ class _Group:
         return lines
 
 
+def _groups(graph: Graph, keys: list[str | None]) -> dict[str, _Group]:
+    """What each summary node stands for, by scope, in the order they first appear."""
+    groups: dict[str, _Group] = {}
+    for i, k in enumerate(keys):
+        if k is None:
+            continue
+        group = groups.get(k)
+        if group is None:
+            group = groups[k] = _Group(k, f"g{len(groups)}")
+        node = graph.nodes[i]
+        group.members += 1
+        group.abs_grads.append(abs(node.grad))
+        if graph.parents[i]:
+            group.ops[node._op if node.op is None else node.op.symbol] += 1
+        else:
+            group.leaves.append(node)
+        depth = len(module_path(k))
+        path = module_path(node.scope)
+        if len(path) > depth:  # a submodule: count 'neurons.3' under 'neurons'
+            child = path[depth]
+            group.children[child.split(".")[0]].add(child)
+    return groups
+
+
 def _draw(
     graph: Graph,
     keys: list[str | None],
@@ -573,26 +609,7 @@ def _draw(
     )
     g.node_attr.update(shape="record")
 
-    # Summary nodes.
-    groups: dict[str, _Group] = {}
-    for i, k in enumerate(keys):
-        if k is None:
-            continue
-        group = groups.get(k)
-        if group is None:
-            group = groups[k] = _Group(k, f"g{len(groups)}")
-        group.members += 1
-        node = nodes[i]
-        group.abs_grads.append(abs(node.grad))
-        if parents[i]:
-            group.ops[node._op if node.op is None else node.op.symbol] += 1
-        else:
-            group.leaves.append(node)
-        depth = len(module_path(k))
-        path = module_path(node.scope)
-        if len(path) > depth:
-            child = path[depth]
-            group.children[child.split(".")[0]].add(child)
+    groups = _groups(graph, keys)
 
     # Heat scale over everything drawn.
     scale = _HeatScale([abs(nodes[i].grad) for i, k in enumerate(keys) if k is None]
