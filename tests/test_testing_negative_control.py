@@ -1,0 +1,202 @@
+"""Negative controls: a deliberately wrong derivative must be caught.
+
+Each test breaks one op's derivative with ``monkeypatch`` (undone afterwards)
+and runs the checks the suite relies on: ``check_grads`` must raise
+``GradientCheckError`` naming the broken op's node, and the property tests
+themselves (per op, random DAGs, the SymPy oracle, the state machine) must
+fail. A suite that still passed here would be testing nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import test_oracles as oracles
+import test_properties_dags as dags
+import test_properties_ops as per_op
+import test_stateful as stateful
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+import autograd.engine as engine
+import autograd.ops as ops
+from autograd import Value
+from autograd.testing import GradientCheckError, check_grads
+from autograd.testing.strategies import expressions
+
+SIN = ops.BY_NAME["sin"]
+# Enough examples that a DAG through sin is drawn, whatever the profile; a failure is all
+# that is wanted, so no shrinking, and one failure is reported (not a group of them).
+SEARCH = settings(
+    max_examples=300,
+    database=None,
+    deadline=None,
+    phases=[Phase.generate],
+    report_multiple_bugs=False,
+)
+
+
+def _rerun(test: Any, *args: Any, **strategies: Any) -> Any:
+    """A property test of another module, re-run with SEARCH settings on the same strategies.
+
+    Re-wrapping the undecorated test leaves the original (and its settings) untouched.
+    """
+    return SEARCH(given(*args, **strategies)(test.hypothesis.inner_test))
+
+
+def _wrong_sin_derivative(x: Any) -> Any:
+    """+sin(x) where cos(x) belongs: right at no point that matters."""
+    return x.sin() if isinstance(x, Value) else math.sin(x)
+
+
+def _break_backward(monkeypatch: pytest.MonkeyPatch) -> None:
+    def _backward(self: Value) -> None:
+        x = self._a
+        x.grad += _wrong_sin_derivative(x.data) * self.grad
+
+    monkeypatch.setattr(engine.NODE_CLASSES["sin"], "_backward", _backward)
+
+
+def _break_local_grads(monkeypatch: pytest.MonkeyPatch) -> None:
+    def _local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+        x = self._a
+        return [_wrong_sin_derivative(x if symbolic else x.data)]
+
+    monkeypatch.setattr(engine.NODE_CLASSES["sin"], "_local_grads", _local_grads)
+
+
+@pytest.fixture
+def broken_sin(monkeypatch: pytest.MonkeyPatch) -> None:
+    _break_backward(monkeypatch)
+    _break_local_grads(monkeypatch)
+
+
+def _only_sin_nodes(err: GradientCheckError) -> None:
+    assert err.nodes, "the culprit node was not found"
+    assert {m.op.name for m in err.nodes} == {"sin"}
+    assert "node sin (sine)" in str(err)
+
+
+def test_check_grads_names_the_broken_node(broken_sin: None) -> None:
+    def f(x: Value, y: Value) -> Value:
+        return (x * y).sin() + y.exp()
+
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(f, [0.7, -0.4])
+    err = info.value
+    assert (err.order, err.argument, err.name, err.method) == (1, 0, "x", "backward()")
+    assert math.isclose(err.analytical, -0.4 * math.sin(-0.28))  # y * sin(xy), not y * cos(xy)
+    assert math.isclose(err.numerical, -0.4 * math.cos(-0.28), rel_tol=1e-9)
+    _only_sin_nodes(err)
+    message = str(err)
+    assert "argument" in message and "relative error" in message
+    assert repr(err.analytical)[:8] in message and "numerical" in message
+
+
+def test_a_wrong_backward_alone_is_caught_through_backward(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _break_backward(monkeypatch)
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(lambda x: x.sin() * x, [0.9])
+    assert info.value.method == "backward()"
+    _only_sin_nodes(info.value)
+    assert {m.check for m in info.value.nodes} == {"_backward()"}
+
+
+def test_wrong_local_grads_alone_are_caught_through_the_functional_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _break_local_grads(monkeypatch)
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(lambda x: x.sin() * x, [0.9])
+    assert info.value.method == "autograd.grad"
+    _only_sin_nodes(info.value)
+    assert "_local_grads()" in {m.check for m in info.value.nodes}
+
+
+def test_a_wrong_second_derivative_is_caught_by_order_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Right first derivative, but the differentiable one is a constant: cos'' would be 0."""
+    original = engine.NODE_CLASSES["sin"]._local_grads
+
+    def _local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+        if symbolic:
+            return [Value(math.cos(self._a.data))]  # right value, cut off from the graph
+        return original(self)
+
+    monkeypatch.setattr(engine.NODE_CLASSES["sin"], "_local_grads", _local_grads)
+    check_grads(lambda x: x.sin() * x, [0.9], order=1)
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(lambda x: x.sin() * x, [0.9], order=2)
+    err = info.value
+    assert err.order == 2 and err.method == "autograd.hessian"
+    _only_sin_nodes(err)
+    assert {(m.check, m.wrt) for m in err.nodes} == {("_local_grads(symbolic=True)", 0)}
+
+
+# --- the property suites themselves fail ---------------------------------------------------
+
+
+def test_the_per_op_property_fails(broken_sin: None) -> None:
+    with pytest.raises(GradientCheckError):
+        _rerun(per_op.test_first_derivatives_match_numerical, data=st.data())(op=SIN)
+    with pytest.raises(AssertionError):
+        _rerun(per_op.test_local_derivatives_backward_and_symbolic_agree, data=st.data())(op=SIN)
+
+
+def test_the_random_dag_property_fails(broken_sin: None) -> None:
+    with pytest.raises(GradientCheckError) as info:
+        SEARCH(given(expressions())(dags.check_expression_gradients))()
+    _only_sin_nodes(info.value)
+
+
+def test_the_sympy_oracle_fails(broken_sin: None) -> None:
+    prop = _rerun(oracles.test_dags_match_exact_sympy_values_and_gradients, expressions())
+    with pytest.raises(AssertionError, match="d out / d x"):
+        prop()
+
+
+def test_the_state_machine_fails(broken_sin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With all the ops, few runs send a backward pass through a sin node: keep sin and the
+    # binary ops so that most runs do, and the control stays quick.
+    monkeypatch.setattr(
+        stateful, "OPS", tuple(op for op in ops.OPS if op is SIN or op.kind == "binary")
+    )
+    with pytest.raises(AssertionError, match=r"grad -?[0-9.e+-]+, reference"):
+        run_state_machine_as_test(stateful.GraphMachine, settings=SEARCH)
+
+
+# --- a newly declared op is tested without new test code ------------------------------------
+
+
+@pytest.fixture
+def new_wrong_op(monkeypatch: pytest.MonkeyPatch) -> ops.Op:
+    """Declare a new op, 'softsign' x / (1 + |x|), with a derivative missing a square."""
+    op = ops.Op(
+        "softsign", "softsign", "unary", lambda x: x / (1 + abs(x)),
+        lambda x, out: 1.0 / (1.0 + abs(x)), (ops.REALS,), doc="x / (1 + |x|)",
+    )
+    cls = engine._node_class(op)
+    monkeypatch.setitem(engine.NODE_CLASSES, op.name, cls)
+    monkeypatch.setitem(engine.APPLY, op.name, engine._unary(op))
+    monkeypatch.setattr(ops, "OPS", (*ops.OPS, op))
+    monkeypatch.setitem(ops.BY_NAME, op.name, op)
+    return op
+
+
+def test_a_new_op_is_drawn_and_caught(new_wrong_op: ops.Op) -> None:
+    with pytest.raises(GradientCheckError) as info:
+        _rerun(per_op.test_first_derivatives_match_numerical, data=st.data())(op=new_wrong_op)
+    assert {m.op.name for m in info.value.nodes} == {"softsign"}
+    with pytest.raises(GradientCheckError):
+        SEARCH(given(expressions())(dags.check_expression_gradients))()
+
+
+def test_a_new_op_without_an_oracle_translation_fails_loudly(new_wrong_op: ops.Op) -> None:
+    with pytest.raises(LookupError, match="softsign.*no SymPy translation"):
+        oracles.test_every_op_has_a_sympy_translation(new_wrong_op)
+    with pytest.raises(LookupError, match="softsign"):
+        _rerun(oracles.test_dags_match_exact_sympy_values_and_gradients, expressions())()
