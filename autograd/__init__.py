@@ -8,6 +8,8 @@
 8.0
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .engine import Value, topological_order
 from .errors import AnomalyError, DomainError
 from .functional import grad, gradients, hessian, value_and_grad
@@ -21,16 +23,37 @@ from .modes import (
     set_grad_enabled,
 )
 from .ops import OPS, Domain, Op
-from .render import (
-    GraphTooLargeError,
-    GraphvizEngineError,
-    GraphvizEngineNotFound,
-    draw_dot,
-    explain,
-    render_text,
-    save,
-    to_svg,
-)
+
+if TYPE_CHECKING:
+    from .render import (  # type: ignore[no-redef]
+        GraphTooLargeError,
+        GraphvizEngineError,
+        GraphvizEngineNotFound,
+        draw_dot,
+        explain,
+        render_text,
+        save,
+        to_svg,
+    )
+
+# Rendering is imported on first use, so the engine alone loads no graphviz.
+_RENDER_NAMES = frozenset({
+    "GraphTooLargeError", "GraphvizEngineError", "GraphvizEngineNotFound", "draw_dot",
+    "explain", "render_text", "save", "to_svg",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RENDER_NAMES:
+        from . import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _RENDER_NAMES)
+
 
 __all__ = [
     "AnomalyError",

@@ -223,6 +223,8 @@ class Op:
     def describe(self, param: Any = None) -> str:
         """A short label for a node of this op, with its constant if it has one."""
         if self.template and param is not None:
+            if self.template.startswith("+ ") and param < 0:  # x - 1 is stored as x + -1
+                return "- " + _short(-param)
             return self.template.format(c=_short(param))
         return self.symbol
 

@@ -162,7 +162,7 @@ def test_each_use_is_an_edge_and_constants_are_in_the_op_label() -> None:
     z.backward()
     d = drawing(z)
     ops = sorted(d.texts(n)[0] for n in d.ops())
-    assert ops == ["*", "* 2", "**3", "+ -1.5"]
+    assert ops == ["*", "* 2", "**3", "- 1.5"]  # x - c is stored as x + -c, drawn as - c
     square = next(n for n in d.ops() if d.texts(n)[0] == "*")
     assert sum(1 for _, dst in d.edges if dst == square) == 2  # x is used twice
 
