@@ -132,7 +132,7 @@ def evaluate(steps: Sequence[RefStep], leaves: dict[int, float]) -> list[float]:
 
 def local_partials(steps: Sequence[RefStep], values: Sequence[float]) -> list[list[float]]:
     """Each slot's partial derivatives by its parents (empty for leaves), at ``values``."""
-    out = []
+    out: list[list[float]] = []
     for step in steps:
         if step.op is None:
             out.append([])

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-import sympy as sp
+import sympy as sp  # type: ignore[import-untyped]
 from hypothesis import given
 from reference_ops import error_scales
 

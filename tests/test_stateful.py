@@ -175,8 +175,9 @@ class GraphMachine(RuleBasedStateMachine):
     def gradients_match_the_model(self) -> None:
         for i, node in enumerate(self.nodes):
             want, tol = self.expected_grad[i], self.grad_tol[i]
+            op = self.steps[i].op
             assert node.grad == want or abs(node.grad - want) <= tol, (
-                f"node {i} ({self.steps[i].op.name if self.steps[i].op else 'leaf'}): "
+                f"node {i} ({op.name if op else 'leaf'}): "
                 f"grad {node.grad!r}, reference {want!r} (allowed {tol:.3g})"
             )
 

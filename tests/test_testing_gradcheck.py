@@ -1,0 +1,212 @@
+"""autograd.testing's gradient checker: numerical_grad, check_grads, GradientCheckError."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import Phase, given, settings
+
+import autograd.testing
+from autograd import DomainError, Value
+from autograd.testing import (
+    GradientCheckError,
+    NumericalDerivativeError,
+    check_grads,
+    local_grad_mismatches,
+    numerical_grad,
+)
+from autograd.testing.strategies import reals
+
+# --- numerical_grad ----------------------------------------------------------------------
+
+
+def test_numerical_grad_of_a_polynomial() -> None:
+    g = numerical_grad(lambda x, y: x * x * y + y, [3.0, 2.0])
+    assert g == pytest.approx([12.0, 10.0], rel=1e-10)
+
+
+@given(reals(-5.0, 5.0))
+def test_numerical_grad_is_accurate_for_smooth_functions(x: float) -> None:
+    (g,) = numerical_grad(lambda v: (v * 0.7).sin() * v.exp(), [x])
+    exact = math.exp(x) * (0.7 * math.cos(0.7 * x) + math.sin(0.7 * x))
+    assert abs(g - exact) <= 1e-9 * max(1.0, abs(exact))
+
+
+def test_richardson_extrapolation_beats_plain_central_differences() -> None:
+    f = lambda v: v.exp()  # noqa: E731
+    plain = numerical_grad(f, [1.0], eps=1e-2, richardson=False)[0]
+    extrapolated = numerical_grad(f, [1.0], eps=1e-2)[0]
+    assert abs(extrapolated - math.e) < 1e-9
+    assert abs(extrapolated - math.e) < abs(plain - math.e) / 100 or plain == extrapolated
+
+
+def test_numerical_grad_refines_its_step_for_fast_varying_functions() -> None:
+    (g,) = numerical_grad(lambda v: (v * 2000.0).sin(), [0.3])
+    assert g == pytest.approx(2000 * math.cos(600.0), rel=1e-7)
+
+
+def test_numerical_grad_shrinks_its_step_at_the_edge_of_a_domain() -> None:
+    # The first step (1e-4) would take sqrt below 0.
+    (g,) = numerical_grad(lambda v: v.sqrt(), [1e-5])
+    assert g == pytest.approx(0.5 / math.sqrt(1e-5), rel=1e-6)
+
+
+def test_numerical_grad_says_when_a_function_is_undefined_next_to_the_point() -> None:
+    with pytest.raises(NumericalDerivativeError, match="argument 0 numerically at 0.0"):
+        numerical_grad(lambda v: v.sqrt(), [0.0])
+    with pytest.raises(DomainError):  # undefined at the point itself: the engine's own error
+        numerical_grad(lambda v: v.log(), [-1.0])
+    with pytest.raises(NumericalDerivativeError, match="not finite"):
+        numerical_grad(lambda v: v.exp().exp(), [800.0])
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (["1.0"], TypeError, "argument 0 is str '1.0'"),
+        ([True], TypeError, "argument 0 is bool"),
+        ([math.nan], ValueError, "argument 0 is nan"),
+        (object(), TypeError, "args must be a sequence"),
+    ],
+)
+def test_numerical_grad_rejects_bad_arguments(args: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        numerical_grad(lambda v: v, args)  # type: ignore[arg-type]
+
+
+def test_numerical_grad_accepts_a_single_number_and_values() -> None:
+    assert numerical_grad(lambda v: v * v, 3.0) == pytest.approx([6.0])
+    assert numerical_grad(lambda v: v * v, [Value(3.0)]) == pytest.approx([6.0])
+
+
+def test_functions_must_return_a_value() -> None:
+    with pytest.raises(TypeError, match="returned float .* expected a Value"):
+        numerical_grad(lambda v: v.data * 2, [1.0])
+    with pytest.raises(TypeError, match="returned float"):
+        check_grads(lambda v: math.sin(v.data), [1.0])  # type: ignore[arg-type, return-value]
+
+
+# --- check_grads: passing ------------------------------------------------------------------
+
+
+@given(reals(-3.0, 3.0), reals(0.2, 3.0))
+def test_check_grads_passes_for_correct_functions(x: float, y: float) -> None:
+    check_grads(lambda x, y: (x * y).tanh() + y.log() * x.sigmoid(), [x, y], order=2)
+
+
+def test_check_grads_leaves_its_arguments_alone() -> None:
+    args = [Value(0.5, label="a"), Value(-1.5)]
+    args[0].grad = 7.0
+    check_grads(lambda a, b: a * b.exp(), args, order=2)
+    assert [(v.data, v.grad, v.label) for v in args] == [(0.5, 7.0, "a"), (-1.5, 0.0, "")]
+
+
+def test_check_grads_checks_unused_arguments_too() -> None:
+    check_grads(lambda x, unused: x * 2.0, [1.0, 5.0], order=2)
+
+
+def test_check_grads_is_exported() -> None:
+    check_grads(lambda x: x, [1.0])
+    assert set(autograd.testing.__all__) >= {
+        "numerical_grad", "check_grads", "GradientCheckError"
+    }
+
+
+# --- check_grads: failing ----------------------------------------------------------------
+
+
+def test_a_value_taken_out_of_the_graph_is_reported_with_a_diagnosis() -> None:
+    def f(x: Value) -> Value:
+        return x * x.data  # .data is a constant to the engine: df/dx comes out as x, not 2x
+
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(f, [0.7])
+    err = info.value
+    assert isinstance(err, AssertionError)
+    assert (err.argument, err.name, err.order, err.method) == (0, "x", 1, "backward()")
+    assert err.analytical == pytest.approx(0.7) and err.numerical == pytest.approx(1.4)
+    assert err.relative_error == pytest.approx(0.5)
+    assert err.nodes == () and err.point == (0.7,)
+    message = str(err)
+    for text in ("check_grads of f", "d f / d x", "argument 0 ('x') = 0.7", "backward():",
+                 "numerical:", "relative error:   0.5", "autograd.grad",
+                 "Every node's local derivative agrees", ".data"):
+        assert text in message, text
+
+
+def test_labels_name_the_arguments() -> None:
+    with pytest.raises(GradientCheckError, match="argument 1 \\('w'\\) = 2.0"):
+        check_grads(lambda *v: v[0] + v[1] * v[1].data, [1.0, Value(2.0, label="w")])
+
+
+def test_at_a_kink_the_message_points_at_it() -> None:
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(lambda x: x.relu(), [0.0])
+    err = info.value
+    assert err.analytical == 0.0 and err.numerical == pytest.approx(0.5)
+    assert [m.op.name for m in err.nodes] == ["relu", "relu"]  # _local_grads and _backward
+    assert "kink: relu'(0) = 0" in str(err)
+
+
+def test_tolerances_decide() -> None:
+    def f(x: Value) -> Value:
+        return x * (1 + 1e-7 * x.data)
+
+    check_grads(f, [1.0])  # off by 1e-7: within the default tolerances
+    with pytest.raises(GradientCheckError):
+        check_grads(f, [1.0], atol=0.0, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"order": 3}, "order must be 1 or 2"),
+        ({"atol": -1.0}, "atol must be a number >= 0"),
+        ({"rtol": "x"}, "rtol must be a number >= 0"),
+        ({"eps": 0.0}, "eps must be a number between 0 and 1"),
+    ],
+)
+def test_check_grads_rejects_bad_settings(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        check_grads(lambda x: x, [1.0], **kwargs)  # type: ignore[arg-type]
+
+
+def test_check_grads_needs_an_argument() -> None:
+    with pytest.raises(ValueError, match="at least one argument"):
+        check_grads(lambda: Value(1.0), [])
+
+
+# --- local_grad_mismatches -------------------------------------------------------------------
+
+
+def test_local_grad_mismatches_finds_nothing_in_a_healthy_graph_and_restores_grads() -> None:
+    x = Value(0.3)
+    y = Value(1.7)
+    out = (x * y).sin() + (x / y) * x + y.log()
+    out.backward()
+    before = [x.grad, y.grad, out.grad]
+    assert local_grad_mismatches(out, order=2) == []
+    assert [x.grad, y.grad, out.grad] == before
+
+
+def test_local_grad_mismatches_rejects_other_orders() -> None:
+    with pytest.raises(ValueError, match="order must be 1 or 2"):
+        local_grad_mismatches(Value(1.0) * 2, order=3)
+
+
+# --- the README's recipe catches a gradient the engine cannot see -----------------------------
+
+
+def _leaky(x: Value, y: Value) -> Value:
+    return (x * y).tanh() + (y * y.data + 1).log()  # y.data: a constant to the engine
+
+
+def test_the_readme_recipe_fails_on_a_hidden_constant() -> None:
+    @settings(database=None, phases=[Phase.generate], report_multiple_bugs=False)
+    @given(reals(-3, 3), reals(-3, 3))
+    def test_leaky_gradients(x: float, y: float) -> None:
+        check_grads(_leaky, [x, y], order=2)
+
+    with pytest.raises(GradientCheckError, match="argument 1 \\('y'\\)"):
+        test_leaky_gradients()

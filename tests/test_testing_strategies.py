@@ -1,0 +1,298 @@
+"""autograd.testing.strategies: what they draw stays inside the op table's domains."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd.testing
+import autograd.testing.gradcheck
+import autograd.testing.graphs
+import autograd.testing.strategies as strategies
+from autograd import Value, grad
+from autograd.ops import NONZERO, OPS, POSITIVE, REALS, Domain, Op
+from autograd.testing import MLP, Expression, Step, apply_op
+from autograd.testing.graphs import domain_of, forward, input_counts
+from autograd.testing.strategies import (
+    applications,
+    expressions,
+    inside,
+    mlps,
+    reals,
+    values,
+)
+
+DOMAINS = [REALS, POSITIVE, NONZERO, Domain(-1.0, 2.0, (0.0, 1.0)), Domain(0.0, 1.0)]
+
+
+# --- reals and values ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("domain", DOMAINS, ids=str)
+@given(data=st.data(), margin=st.sampled_from([0.0, 1e-3, 0.05]))
+def test_reals_stay_inside_the_domain_and_range(
+    domain: Domain, margin: float, data: st.DataObject
+) -> None:
+    x = data.draw(reals(-3.0, 3.0, domain=domain, margin=margin))
+    assert -3.0 <= x <= 3.0 and math.isfinite(x)
+    assert x in domain
+    assert inside(x, domain, margin)
+
+
+def test_reals_reach_both_sides_of_an_excluded_point() -> None:
+    s = reals(-1.0, 1.0, domain=NONZERO, margin=0.1)
+    seen = set()
+    for x in _examples(s, 200):
+        assert abs(x) >= 0.1
+        seen.add(x > 0)
+    assert seen == {True, False}
+
+
+def _examples(strategy: st.SearchStrategy[float], n: int) -> list[float]:
+    found: list[float] = []
+
+    @settings(max_examples=n, database=None)
+    @given(strategy)
+    def collect(x: float) -> None:
+        found.append(x)
+
+    collect()
+    return found
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"min_value": 2.0, "max_value": 1.0}, ValueError, "above max_value"),
+        ({"min_value": -1.0, "max_value": -0.5, "domain": POSITIVE}, ValueError, "no number"),
+        ({"max_value": math.inf}, ValueError, "must be finite"),
+        ({"margin": -1.0}, ValueError, "margin must be >= 0"),
+        ({"min_value": "0"}, TypeError, "min_value must be a real number"),
+    ],
+)
+def test_reals_reject_empty_or_bad_ranges(
+    kwargs: dict[str, object], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        reals(**kwargs)  # type: ignore[arg-type]
+
+
+@given(values(0.5, 2.0, domain=POSITIVE, label="w"))
+def test_values_are_leaves_with_the_label(v: Value) -> None:
+    assert v.is_leaf and v.label == "w" and 0.5 <= v.data <= 2.0 and v.grad == 0.0
+
+
+# --- applications: one node of one op ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@given(data=st.data())
+def test_applications_draw_inside_the_declared_domains(op: Op, data: st.DataObject) -> None:
+    node = data.draw(applications(op, margin=0.05))
+    (step,) = node.steps
+    assert step.op is op and step.args == tuple(range(node.n_inputs))
+    assert node.n_inputs in input_counts(op)
+    for j, x in enumerate(node.point):
+        assert inside(x, domain_of(op, j), 0.05, 4.0)
+    if op.param is None:
+        assert step.constant is None
+    else:
+        assert step.constant is not None and inside(step.constant, op.param, 0.05, 4.0)
+    assert math.isfinite(forward(op, node.point, step.constant))
+
+
+def test_dot_gets_an_even_number_of_inputs() -> None:
+    assert list(input_counts(autograd.ops.BY_NAME["dot"])) == [2, 4]
+    assert list(input_counts(autograd.ops.BY_NAME["sum"])) == [1, 2, 3, 4]
+    assert list(input_counts(autograd.ops.BY_NAME["mul"])) == [2]
+
+
+# --- expressions: random DAGs ------------------------------------------------------------------
+
+
+@given(expressions(margin=0.05, max_magnitude=1e3, bound=3.0))
+def test_every_node_reads_values_inside_its_domain(expr: Expression) -> None:
+    slots = list(expr.point)
+    assert all(abs(x) <= 3.0 for x in slots)
+    for step in expr.steps:
+        for j, a in enumerate(step.args):
+            assert inside(slots[a], domain_of(step.op, j), 0.05, 1e3), (step, slots[a])
+        if step.op.param is not None:
+            assert step.constant is not None and step.constant in step.op.param
+        slots.append(forward(step.op, [slots[a] for a in step.args], step.constant))
+        assert abs(slots[-1]) <= 1e3
+    assert expr.evaluate() == slots[-1] if expr.steps else expr.evaluate() == slots[0]
+
+
+@given(expressions(max_nodes=4, n_inputs=(2, 3)))
+def test_sizes_are_respected_and_dead_nodes_dropped(expr: Expression) -> None:
+    assert 2 <= expr.n_inputs <= 3 and 1 <= len(expr.steps) <= 4
+    # Every step feeds the output: it is the last one, or a later step reads it.
+    for k in range(len(expr.steps) - 1):
+        slot = expr.n_inputs + k
+        assert any(slot in later.args for later in expr.steps[k + 1 :])
+
+
+@given(expressions(ops=["tanh", "mul", autograd.ops.BY_NAME["add_const"]]))
+def test_ops_can_be_restricted(expr: Expression) -> None:
+    assert {s.op.name for s in expr.steps} <= {"tanh", "mul", "add_const"}
+
+
+def _shared(expr: Expression) -> bool:
+    reads = [a for step in expr.steps for a in step.args]
+    return len(reads) != len(set(reads))
+
+
+def test_shared_subexpressions_and_repeated_inputs_are_drawn() -> None:
+    drawn = [e for e in _expressions_sample(300)]
+    assert any(_shared(e) for e in drawn)  # a slot read twice
+    assert any(len(set(s.args)) < len(s.args) for e in drawn for s in e.steps)  # x * x
+    interior_fan_out = [
+        e for e in drawn
+        for k in range(len(e.steps))
+        if sum(e.n_inputs + k in s.args for s in e.steps) >= 2
+    ]
+    assert interior_fan_out  # a node (not only an input) with several consumers
+
+
+def test_every_op_of_the_table_is_drawn() -> None:
+    drawn = {s.op.name for e in _expressions_sample(600) for s in e.steps}
+    assert drawn == {op.name for op in OPS}
+
+
+def _expressions_sample(n: int) -> list[Expression]:
+    found: list[Expression] = []
+
+    @settings(max_examples=n, database=None)
+    @given(expressions())
+    def collect(e: Expression) -> None:
+        found.append(e)
+
+    collect()
+    return found
+
+
+@given(expressions(), st.lists(reals(-1.0, 1.0), min_size=3, max_size=3))
+def test_an_expression_rebuilds_at_other_inputs(expr: Expression, shift: list[float]) -> None:
+    graph = expr.build()
+    assert graph.output.data == expr.evaluate()
+    assert [x.data for x in graph.inputs] == list(expr.point)
+    assert [x.label for x in graph.inputs] == list(expr.names[: expr.n_inputs])
+    assert len(graph.nodes) == len(expr.steps)
+    for node, step in zip(graph.nodes, expr.steps):
+        assert node.op is step.op and node.constant == step.constant
+    moved = [x + 1e-9 * s for x, s in zip(expr.point, shift)]
+    try:
+        again = expr.build(moved)
+    except (ValueError, ArithmeticError):
+        return  # nudged across a domain edge: nothing to compare
+    assert [x.data for x in again.inputs] == moved
+    # Called as a function of Values it builds the same graph from the given leaves.
+    leaves = [Value(x) for x in expr.point]
+    out = expr(*leaves)
+    assert out.data == graph.output.data
+    if expr.n_inputs == 1:
+        assert grad(expr)(expr.point[0]) == pytest.approx(
+            _backward_grad(expr), rel=1e-12, abs=1e-300
+        )
+
+
+def _backward_grad(expr: Expression) -> float:
+    graph = expr.build()
+    graph.output.backward()
+    return graph.inputs[0].grad
+
+
+def test_expressions_read_well() -> None:
+    add, sin = autograd.ops.BY_NAME["add"], autograd.ops.BY_NAME["sin"]
+    expr = Expression(2, (Step(add, (0, 1)), Step(sin, (2,))), (0.5, -1.0))
+    assert repr(expr) == "<Expression x0=0.5, x1=-1.0: v2 = add(x0, x1); v3 = sin(v2)>"
+    assert expr.describe().splitlines() == [
+        "x0 = 0.5", "x1 = -1.0", "v2 = add(x0, x1)", "v3 = sin(v2)", "output: v3"
+    ]
+    assert expr.evaluate() == math.sin(-0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"ops": ["nope"]}, "no op named 'nope'"),
+        ({"ops": []}, "ops is empty"),
+        ({"max_nodes": 0}, "max_nodes must be >= 1"),
+        ({"n_inputs": 0}, "n_inputs must be >= 1"),
+        ({"bound": 10.0, "max_magnitude": 1.0}, "bound <= max_magnitude"),
+    ],
+)
+def test_expressions_reject_bad_arguments(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        expressions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_malformed_expression_is_refused() -> None:
+    sin = autograd.ops.BY_NAME["sin"]
+    with pytest.raises(ValueError, match="reads slot 1, not made yet"):
+        Expression(1, (Step(sin, (1,)),), (0.5,))
+    with pytest.raises(ValueError, match="point has 2 values for 1 inputs"):
+        Expression(1, (), (0.5, 1.0))
+
+
+def test_apply_op_checks_the_calling_convention() -> None:
+    x = Value(2.0)
+    assert apply_op("mul_const", [x], 3.0).data == 6.0
+    assert apply_op("sum", [x, x, x]).data == 6.0
+    with pytest.raises(TypeError, match="needs a constant"):
+        apply_op("mul_const", [x])
+    with pytest.raises(TypeError, match="takes 2 input"):
+        apply_op("mul", [x])
+    with pytest.raises(TypeError, match="takes no constant"):
+        apply_op("exp", [x], 1.0)
+    with pytest.raises(ValueError, match="no op named 'frobnicate'"):
+        apply_op("frobnicate", [x])
+
+
+# --- mlps -----------------------------------------------------------------------------------
+
+
+@given(mlps())
+def test_mlps_are_well_formed(mlp: MLP) -> None:
+    assert 1 <= mlp.sizes[0] <= 3 and 1 <= mlp.sizes[-1] <= 2 and 3 <= len(mlp.sizes) <= 4
+    assert len(mlp.point) == mlp.n_params + mlp.sizes[0]
+    params, inputs, loss = mlp.build()
+    assert loss.data == mlp(*[Value(v) for v in mlp.point]).data >= 0.0
+    hidden, outputs = mlp.pre_activations(params, inputs)
+    assert len(outputs) == mlp.sizes[-1]
+    d = domain_of(autograd.ops.BY_NAME[mlp.activation], 0)
+    assert all(inside(p.data, d, 0.05) for layer in hidden for p in layer)  # no ReLU at 0
+    loss.backward()
+    assert all(math.isfinite(p.grad) for p in params)
+
+
+@given(mlps(n_inputs=2, hidden_layers=1, width=3, n_outputs=1, activations=["relu"]))
+def test_mlps_follow_their_arguments(mlp: MLP) -> None:
+    assert mlp.sizes == (2, 3, 1) and mlp.activation == "relu" and mlp.n_params == 13
+
+
+def test_mlps_reject_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="not a unary op"):
+        mlps(activations=["add"])
+    with pytest.raises(ValueError, match="width must be >= 1"):
+        mlps(width=0)
+    with pytest.raises(ValueError, match="sizes needs"):
+        MLP((2,), "tanh", (), (1.0, 2.0), ())
+
+
+# --- the documentation's examples run ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module",
+    [autograd.testing, autograd.testing.gradcheck, autograd.testing.graphs, strategies],
+    ids=lambda m: m.__name__,
+)
+def test_docstring_examples(module: object) -> None:
+    failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
+    assert failures == 0
