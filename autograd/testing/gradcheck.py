@@ -609,14 +609,14 @@ def _arg_text(i: int, names: list[str], xs: Sequence[float]) -> str:
     return f"argument {i}" + (f" ({names[i]!r})" if names[i] else "") + f" = {xs[i]!r}"
 
 
-def _derivative_text(d: _Disagreement, names: list[str]) -> str:
+def _derivative_text(d: _Disagreement, names: list[str], fname: str) -> str:
     def name(i: int) -> str:
         return names[i] or f"args[{i}]"
 
     if len(d.index) == 1:
-        return f"d f / d {name(d.index[0])}"
+        return f"d {fname} / d {name(d.index[0])}"
     i, j = d.index
-    return f"d2 f / d {name(i)} d {name(j)}"
+    return f"d2 {fname} / d {name(i)} d {name(j)}"
 
 
 def _failure(
@@ -633,9 +633,10 @@ def _failure(
     first = wrong[0]
     fname = getattr(f, "__name__", "")
     fname = "" if fname == "<lambda>" else fname
+    fn = fname or "f"
     args = ", ".join(_arg_text(i, names, xs) for i in sorted(set(first.index)))
     lines = [
-        f"check_grads{' of ' + fname if fname else ''}: {_derivative_text(first, names)} "
+        f"check_grads{' of ' + fname if fname else ''}: {_derivative_text(first, names, fn)} "
         f"(order {order}) is wrong, at {args}:",
         f"  {first.method + ':':<17} {_fmt(first.analytical)}",
         f"  {'numerical:':<17} {_fmt(first.numerical)}",
@@ -652,7 +653,7 @@ def _failure(
     others = wrong[1:7]
     for d in others:
         lines.append(
-            f"  also {_derivative_text(d, names)} by {d.method}: {_fmt(d.analytical)} vs "
+            f"  also {_derivative_text(d, names, fn)} by {d.method}: {_fmt(d.analytical)} vs "
             f"{_fmt(d.numerical)} numerically"
         )
     if len(wrong) > 1 + len(others):
@@ -673,12 +674,13 @@ def _failure(
         near = []
     else:
         if nodes:
+            culprits = len({id(m.node) for m in nodes})
             lines.append(
-                "The culprit: the local derivative of this node disagrees with a numerical "
+                "The culprit: a node whose local derivative disagrees with a numerical "
                 "derivative of its op's forward function:"
-                if len(nodes) == 1
-                else f"The culprits: {len(nodes)} local derivatives disagree with numerical "
-                "derivatives of their ops' forward functions:"
+                if culprits == 1
+                else f"The culprits: {culprits} nodes whose local derivatives disagree with "
+                "numerical derivatives of their ops' forward functions:"
             )
             lines.extend(f"  {m}" for m in nodes[:8])
         else:
