@@ -271,7 +271,8 @@ def main(argv: list[str] | None = None) -> None:
 
     moons = bench_moons(repeats)
     base = dict(moons)["chainrule"]
-    print("| one moons step (micrograd's loop, MLP(2, [16, 16, 1])) | median | vs chainrule |")
+    print("| one moons step (micrograd's loop, MLP(2, [16, 16, 1])) "
+          "| median | x chainrule's time |")
     print("|---|---|---|")
     for name, t in moons:
         print(f"| {name} | {t * 1e3:.1f} ms | {t / base:.3g}x |")
