@@ -303,11 +303,11 @@ class Value:
         """
         seed = gradient if type(gradient) is float else _real(gradient, "backward(gradient)")
         order = topological_order(self)
-        for node in order:
-            node.grad = 0.0
         if STATE.anomaly is not None:
             _backward_checked(self, order, seed)
             return
+        for node in order:
+            node.grad = 0.0
         if not order:  # a leaf
             self.grad += seed
             return
@@ -395,9 +395,27 @@ def _check_forward(out: Value, op: _ops.Op, inputs: Sequence[Value], param: Any)
 
 
 def _backward_checked(root: Value, order: list[Value], seed: float) -> None:
-    """backward() inside detect_anomaly(): check every local derivative and contribution."""
+    """backward() inside detect_anomaly(): check every local derivative and contribution.
+
+    On an anomaly every gradient in the graph is put back as it was before the call.
+    """
     if not math.isfinite(seed):
-        raise AnomalyError(f"backward() was seeded with {seed!r}")
+        raise AnomalyError(f"backward() was seeded with {seed!r}", "backward", (seed,))
+    nodes = {p for node in order for p in node._prev}
+    nodes.update(order)
+    nodes.add(root)
+    saved = [(node, node.grad) for node in nodes]
+    try:
+        _backward_checked_pass(root, order, seed)
+    except AnomalyError:
+        for node, g in saved:
+            node.grad = g
+        raise
+
+
+def _backward_checked_pass(root: Value, order: list[Value], seed: float) -> None:
+    for node in order:
+        node.grad = 0.0
     if not order:
         root.grad += seed
         return
@@ -419,7 +437,8 @@ def _backward_checked(root: Value, order: list[Value], seed: float) -> None:
                 raise AnomalyError(
                     f"backward of {op.name} gave a non-finite gradient: local derivative "
                     f"{d!r} x upstream gradient {g!r} = {contribution!r}; inputs "
-                    f"{list(inputs)[:8]}, output {node.data!r}; node created at {source}",
+                    f"{list(inputs)[:8]}, output {node.data!r}; node created at {source}. "
+                    f"Every gradient is as it was before this backward() call.",
                     op.name, inputs, source,
                 )
             parent.grad += contribution

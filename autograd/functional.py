@@ -28,7 +28,9 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
     With ``create_graph`` the results are Values built from the graph, so they
     can be differentiated again; otherwise they are floats.
     """
-    order = topological_order(root, stop=set(inputs))
+    # No early stop at the inputs: an input may depend on another input, and the
+    # paths through it count too.
+    order = topological_order(root)
     grads: dict[Value, Any] = {root: 1.0}
     with enable_grad():
         for node in reversed(order):

@@ -32,23 +32,15 @@ def is_grad_enabled() -> bool:
     return STATE.recording
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Turn recording on or off, for this thread, inside a ``with`` block or a function.
+class _GradMode(contextlib.ContextDecorator):
+    """Set the recording mode on entry and restore the previous one on exit."""
 
-    >>> from autograd import Value, set_grad_enabled
-    >>> with set_grad_enabled(False):
-    ...     y = Value(2.0) * 3
-    >>> y._prev
-    ()
-    """
+    mode: bool
 
-    def __init__(self, mode: bool) -> None:
-        if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled needs True or False, got {type(mode).__name__}")
-        self.mode = mode
+    def __init__(self) -> None:
         self._saved: list[bool] = []
 
-    def __enter__(self) -> set_grad_enabled:
+    def __enter__(self) -> _GradMode:
         self._saved.append(STATE.recording)
         STATE.recording = self.mode
         return self
@@ -56,8 +48,16 @@ class set_grad_enabled(contextlib.ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         STATE.recording = self._saved.pop()
 
+    def _recreate_cm(self) -> _GradMode:
+        # As a decorator, each call gets its own object, so calls in several
+        # threads never share the stack of saved modes.
+        return self._clone()
 
-class no_grad(set_grad_enabled):
+    def _clone(self) -> _GradMode:
+        return type(self)()
+
+
+class no_grad(_GradMode):
     """Ops record no parents: results are plain leaves. A context manager and a decorator.
 
     Use it for evaluation and for parameter updates, which must not become part
@@ -67,15 +67,55 @@ class no_grad(set_grad_enabled):
             predictions = [model(x) for x in X]
     """
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Turn recording back on inside a :class:`no_grad` block."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off for this thread: as a call, a ``with`` block or a decorator.
+
+    As in PyTorch, calling it sets the mode at once; used in a ``with`` block it
+    restores the previous mode at the end of the block.
+
+    >>> from autograd import Value, set_grad_enabled, is_grad_enabled
+    >>> with set_grad_enabled(False):
+    ...     y = Value(2.0) * 3
+    >>> y._prev, is_grad_enabled()
+    ((), True)
+    >>> _ = set_grad_enabled(False); is_grad_enabled()
+    False
+    >>> _ = set_grad_enabled(True)
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled needs True or False, got {type(mode).__name__}")
+        super().__init__()
+        self.mode = mode
+        self._previous = STATE.recording
+        STATE.recording = mode
+
+    def __enter__(self) -> set_grad_enabled:
+        # The mode to restore is the one from before the call that made this object.
+        self._saved.append(self._previous)
+        STATE.recording = self.mode
+        return self
+
+    def __call__(self, func: Any) -> Any:
+        # Used as a decorator: undo the immediate switch made by __init__.
+        STATE.recording = self._previous
+        return super().__call__(func)
+
+    def _clone(self) -> set_grad_enabled:
+        previous = STATE.recording
+        clone = set_grad_enabled(self.mode)
+        clone._previous = previous
+        return clone
 
 
 # (enclosing scope, name) -> (full name, tag): entering a scope allocates nothing after
@@ -99,8 +139,10 @@ class scope:
     __slots__ = ("name", "_saved")
 
     def __init__(self, name: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"scope needs a non-empty string name, got {name!r}")
+        if not isinstance(name, str):
+            raise TypeError(f"scope needs a string name, got {type(name).__name__} {name!r}")
+        if not name:
+            raise ValueError("scope needs a non-empty name")
         self.name = name
         self._saved: list[tuple[str, Any]] = []
 
@@ -140,6 +182,9 @@ class detect_anomaly(contextlib.ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         STATE.anomaly = self._saved.pop()
 
+    def _recreate_cm(self) -> detect_anomaly:
+        return detect_anomaly()  # one object per decorated call, so threads never share it
+
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -147,9 +192,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 def user_source_line() -> str:
     """'file:line: code' of the innermost caller outside this package."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(
-        os.path.abspath(frame.f_code.co_filename)
-    ).startswith(_PACKAGE_DIR):
+    while frame is not None and (
+        os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep)
+    ):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return "<unknown>"

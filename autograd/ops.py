@@ -145,24 +145,35 @@ def _div(a: float, b: float) -> float:
     return a / b
 
 
+def _fsum(xs: Any) -> float:
+    """An exact sum; where fsum gives up (an intermediate overflow, inf + -inf) the IEEE sum."""
+    xs = list(xs)
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):
+        return float(sum(xs))
+
+
 def _logsumexp(xs: Sequence[float]) -> float:
     if not xs:
         raise ValueError("logsumexp needs at least one value")
     m = max(xs)
     if math.isinf(m):
         return m
-    return m + math.log(math.fsum(_exp(x - m) for x in xs))
+    return m + math.log(_fsum(_exp(x - m) for x in xs))
 
 
 def _mean(xs: Sequence[float]) -> float:
     if not xs:
         raise ValueError("mean needs at least one value")
-    return math.fsum(xs) / len(xs)
+    return _fsum(xs) / len(xs)
 
 
 def _dot(xs: Sequence[float]) -> float:
-    n = len(xs) // 2
-    return math.fsum(map(operator.mul, xs[:n], xs[n:]))
+    n, odd = divmod(len(xs), 2)
+    if odd:
+        raise ValueError(f"dot needs its weights then as many inputs: an even count, got {len(xs)}")
+    return _fsum(map(operator.mul, xs[:n], xs[n:]))
 
 
 # ---------------------------------------------------------------------------
@@ -288,7 +299,7 @@ OPS: tuple[Op, ...] = (
        doc="hyperbolic tangent"),
     Op("sigmoid", "sigmoid", "unary", _sigmoid, lambda x, out: out * (1.0 - out), (REALS,),
        doc="1 / (1 + e ** -x), stable for large |x|"),
-    Op("relu", "ReLU", "unary", lambda x: x if x > 0 else 0.0,
+    Op("relu", "ReLU", "unary", lambda x: 0.0 if x <= 0 else x,  # NaN stays NaN
        lambda x, out: step(x, 0.0),
        (Domain(exclude=(0.0,), note="kink: relu'(0) = 0"),), doc="max(x, 0)"),
     Op("leaky_relu", "LeakyReLU", "unary_param", lambda x, c: x if x > 0 else c * x,
@@ -300,12 +311,13 @@ OPS: tuple[Op, ...] = (
     Op("sin", "sin", "unary", math.sin, lambda x, out: cos(x), (REALS,), doc="sine"),
     Op("cos", "cos", "unary", math.cos, lambda x, out: -sin(x), (REALS,), doc="cosine"),
     # --- one node over many inputs ------------------------------------------
-    Op("sum", "sum", "nary", math.fsum, lambda xs, out: [1.0] * len(xs), (REALS,),
+    Op("sum", "sum", "nary", _fsum, lambda xs, out: [1.0] * len(xs), (REALS,),
        doc="x1 + x2 + ... + xn"),
     Op("mean", "mean", "nary", _mean, lambda xs, out: [1.0 / len(xs)] * len(xs), (REALS,),
        doc="(x1 + ... + xn) / n"),
     Op("dot", "dot", "nary", _dot, _nary_dot_deriv, (REALS,),
-       doc="w1*x1 + ... + wn*xn over the inputs (w1..wn, x1..xn)"),
+       doc="w1*x1 + ... + wn*xn over the inputs (w1..wn, x1..xn)",
+       extra={"arity_multiple": 2}),
     Op("logsumexp", "logsumexp", "nary", _logsumexp,
        lambda xs, out: [exp(x - out) for x in xs], (REALS,),
        doc="log(e ** x1 + ... + e ** xn), stable"),

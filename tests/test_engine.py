@@ -532,3 +532,94 @@ def test_negative_base_with_integer_exponent_is_fine() -> None:
     y = x**3
     y.backward()
     assert y.data == -8.0 and x.grad == 12.0
+
+
+# --- regressions found in review ----------------------------------------------------------
+
+
+def test_gradients_through_an_input_that_depends_on_another_input() -> None:
+    x = Value(2.0)
+    y = x * 3
+    z = y * x
+    gx, gy = autograd.gradients(z, [x, y])
+    assert (gx, gy) == (12.0, 2.0)  # dz/dx counts the path through y too, as PyTorch does
+
+
+def test_relu_keeps_nan() -> None:
+    assert math.isnan(Value(math.nan).relu().data)
+    assert math.isnan(Value(math.nan).leaky_relu().data)
+
+
+def test_sums_that_overflow_give_inf_or_nan_like_ieee_addition() -> None:
+    assert autograd.sum([Value(1e308), Value(1e308)]).data == math.inf
+    assert math.isnan(autograd.sum([Value(math.inf), Value(-math.inf)]).data)
+    assert autograd.dot([Value(1e308)] * 2, [Value(10.0)] * 2).data == math.inf
+    assert autograd.mean([Value(1e308), Value(1e308)]).data == math.inf
+
+
+def test_dot_node_needs_an_even_number_of_inputs() -> None:
+    from autograd.engine import APPLY
+
+    with pytest.raises(DomainError, match="even count"):
+        APPLY["dot"]((Value(1.0), Value(2.0), Value(3.0)))
+
+
+def test_set_grad_enabled_as_a_plain_call_and_as_a_decorator() -> None:
+    set_grad_enabled(False)
+    try:
+        assert not is_grad_enabled()
+    finally:
+        set_grad_enabled(True)
+    assert is_grad_enabled()
+
+    @set_grad_enabled(False)
+    def f() -> bool:
+        return is_grad_enabled()
+
+    assert is_grad_enabled() and f() is False and is_grad_enabled()
+
+
+def test_one_decorated_function_in_two_threads_keeps_their_modes_apart() -> None:
+    entered, release_a, release_b = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    @no_grad()
+    def work(name: str, started: threading.Event, release: threading.Event) -> None:
+        started.set()
+        release.wait(5)
+        seen[name] = is_grad_enabled()
+
+    def thread_a() -> None:
+        work("a", entered, release_a)
+        seen["a after"] = is_grad_enabled()
+
+    def thread_b() -> None:
+        b_started = threading.Event()
+        entered.wait(5)
+        work("b", b_started, release_b)
+        seen["b after"] = is_grad_enabled()
+
+    ta, tb = threading.Thread(target=thread_a), threading.Thread(target=thread_b)
+    ta.start()
+    tb.start()
+    entered.wait(5)
+    release_a.set()  # a leaves first, while b is still inside
+    ta.join(5)
+    release_b.set()
+    tb.join(5)
+    assert seen == {"a": False, "a after": True, "b": False, "b after": True}
+
+
+def test_anomaly_restores_gradients() -> None:
+    a, w = Value(0.0), Value(3.0)
+    w.grad = 5.0
+    with detect_anomaly():
+        y = a.sqrt() * w + w
+        inner = y._prev[0]
+        inner.grad = 7.0
+        with pytest.raises(AnomalyError):
+            y.backward()
+    assert (a.grad, w.grad, inner.grad, y.grad) == (0.0, 5.0, 7.0, 0.0)
+    with detect_anomaly(), pytest.raises(AnomalyError, match="seeded"):
+        y.backward(math.nan)
+    assert inner.grad == 7.0
