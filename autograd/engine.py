@@ -148,9 +148,19 @@ class Value:
 
     @property
     def scope(self) -> str:
-        """The dotted name of the :func:`~autograd.scope` this node was made in ('' if none)."""
+        """The dotted name of the :func:`~autograd.scope` this node was made in ('' if none).
+
+        Writable, so a container module can re-tag parameters made elsewhere.
+        """
         tag = self._tag
         return "" if tag.__class__ is str else tag[1]
+
+    @scope.setter
+    def scope(self, name: str) -> None:
+        if type(name) is not str:
+            raise TypeError(f"scope needs a str, got {type(name).__name__}")
+        label = self.label
+        self._tag = (label, name) if name else label
 
     # --- conversions and comparisons -------------------------------------------
 
@@ -287,8 +297,10 @@ class Value:
     # --- gradients -----------------------------------------------------------------
 
     def detach(self) -> Value:
-        """A new leaf with the same data and label, cut off from the graph."""
-        return Value(self.data, self.label)
+        """A new leaf with the same data, label and scope, cut off from the graph."""
+        leaf = Value(self.data, self.label)
+        leaf._tag = self._tag
+        return leaf
 
     def backward(self, gradient: Number = 1.0) -> None:
         """Back-propagate from this node: after it, every node holds d(self)/d(node) in ``.grad``.

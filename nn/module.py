@@ -295,7 +295,8 @@ class Sequential(Module):
     True
 
     Each step runs inside ``scope(str(i))`` so the nodes it makes carry that
-    scope. (The steps' parameters keep the scopes they were created with.)
+    scope, and the steps' parameters get the same prefix (``0.neurons.3``), so
+    a parameter's scope and its name agree as in an MLP.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -308,12 +309,20 @@ class Sequential(Module):
                 )
         self.steps = list(modules)
         self._scopes = [str(i) for i in range(len(modules))]
+        for name, module in zip(self._scopes, self.steps):
+            for p in module.parameters():
+                p.scope = f"{name}.{p.scope}" if p.scope else name
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         # Named 0, 1, ... as in PyTorch, not steps.0, steps.1.
         yield from zip(self._scopes, self.steps)
 
     def forward(self, x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            # Plain-number inputs become leaves here, outside any step's scope, so a
+            # picture shows them as inputs rather than as the first step's parameters.
+            x = [v if isinstance(v, Value) or not is_real(v) else Value(v, f"x{i}")
+                 for i, v in enumerate(x)]
         for name, module in zip(self._scopes, self.steps):
             with scope(name):
                 x = module(x)

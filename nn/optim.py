@@ -170,7 +170,7 @@ class RMSProp(Optimizer):
             m = a * state.get("grad_avg", 0.0) + (1.0 - a) * g
             state["grad_avg"] = m
             s = s - m * m
-        denom = math.sqrt(s) + self.eps
+        denom = math.sqrt(max(s, 0.0)) + self.eps  # centred: s - m*m may round below 0
         if self.momentum:
             b = self.momentum * state.get("momentum_buffer", 0.0) + g / denom
             state["momentum_buffer"] = b

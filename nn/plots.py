@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ._checks import integer, is_real, non_negative, real
+from ._files import atomic_write
 from .data import check_dataset
 from .training import predict
 
@@ -64,7 +65,9 @@ def _target(path: str | os.PathLike[str]) -> tuple[Path, str]:
 def _save(fig: Any, path: Path, fmt: str, dpi: int = 120) -> Path:
     # No creation date in SVGs: re-running a script does not change the picture's text.
     metadata = {"Date": None} if fmt == "svg" else None
-    fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight")
+    # Written next to the target, then renamed: a failed save never leaves half a picture.
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight")
     return path
 
 

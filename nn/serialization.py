@@ -22,14 +22,13 @@ Floats are written with ``repr`` precision, so weights round-trip exactly.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ._files import atomic_write
 from .layers import MLP, Dropout, Layer, Neuron
 from .module import Module, Sequential, StateDictError
 
@@ -94,18 +93,8 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        f.write(text)
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
