@@ -16,7 +16,7 @@ def parse_args(name: str, description: str, argv: list[str] | None = None) -> ar
     parser = argparse.ArgumentParser(prog=f"demos/{name}.py", description=description)
     parser.add_argument("--quick", action="store_true", help="a short run (the tests use it)")
     parser.add_argument(
-        "--out", type=Path, default=Path("demos") / "out" / name,
+        "--out", type=Path, default=Path(__file__).resolve().parent / "out" / name,
         help="folder for the pictures this demo writes (created if missing)",
     )
     args = parser.parse_args(argv)

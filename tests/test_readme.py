@@ -54,7 +54,12 @@ def test_readme_blocks_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             namespace.update(test.globs)  # DocTest works on a copy of the namespace
             assert runner.failures == 0, f"README.md block at line {line} has failing examples"
         else:
+            before = set(namespace)
             exec(compile(body, f"README.md:{line}", "exec"), namespace)
+            # A block that defines pytest tests (the recipe) has them run here too.
+            for name in sorted(set(namespace) - before):
+                if name.startswith("test_") and callable(namespace[name]):
+                    namespace[name]()  # type: ignore[operator]
 
 
 def test_ci_runs_the_readme_test_command() -> None:
