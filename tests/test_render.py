@@ -515,3 +515,12 @@ def test_docstring_examples(module: str) -> None:
     mod = importlib.import_module(f"autograd.render.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_collapse_names_an_unknown_scope() -> None:
+    with scope("layers"), scope("0"):
+        w = Value(2.0, label="w")
+        y = w * 3
+    z = y + 1
+    with pytest.raises(ValueError, match="no node of this graph has scope 'layer.0'.*layers.0"):
+        draw_dot(z, collapse="layer.0")

@@ -453,6 +453,14 @@ def _collapse_keys(
         if k == "":
             k = cache[scope] = key(scope)
         keys.append(k)
+    if not isinstance(collapse, int):
+        unused = [p for p in prefixes if p not in set(keys)]
+        if unused:
+            known = sorted({scope_prefix(s, 1) for s in cache if s})
+            raise ValueError(
+                f"collapse: no node of this graph has scope {unused[0]!r}; its top-level "
+                f"scopes are {', '.join(known[:12]) or '(none)'}"
+            )
     keys[-1] = None  # the root is always drawn as itself
     return keys
 
