@@ -184,7 +184,10 @@ def _torch_table(torch: Any) -> dict[str, Callable[..., Any]]:
         "sub": lambda a, b: a - b,
         "mul": lambda a, b: a * b,
         "div": lambda a, b: a / b,
-        "pow": lambda a, b: a**b,
+        # a > 0 here. torch.pow's backward masks b * a**(b-1) to a constant 0 where b == 0,
+        # which loses the second derivative through b (d2/dx2 x**((1-x)/x) at 1 is -2,
+        # torch.pow says -1); exp(b log a) is the same function without that shortcut.
+        "pow": lambda a, b: torch.exp(b * torch.log(a)),
         "add_const": lambda x, c: x + c,
         "rsub_const": lambda x, c: c - x,
         "mul_const": lambda x, c: x * c,
