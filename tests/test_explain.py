@@ -6,27 +6,13 @@ import io
 import math
 
 import pytest
+from examples import lecture
 from hypothesis import given, settings
 
 import autograd
 from autograd import Value, explain
 from autograd.render import explanation
 from autograd.testing.strategies import expressions
-
-
-def lecture() -> dict[str, Value]:
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    f = Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    L.backward()
-    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}
 
 
 def test_explains_the_lecture_gradient_step_by_step(capsys: pytest.CaptureFixture[str]) -> None:

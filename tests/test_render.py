@@ -11,6 +11,7 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from examples import lecture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,22 +75,6 @@ def drawing(root: Value, **kwargs: object) -> Drawing:
     return Drawing(to_svg(root, **kwargs))
 
 
-def lecture() -> tuple[dict[str, Value], Value]:
-    """The micrograd lecture's first expression: L = (a*b + c) * f."""
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    f = Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    L.backward()
-    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}, L
-
-
 def scoped_mlp(sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int = 0) -> Value:
     """A ReLU MLP built the way nn modules build one: parameters and ops inside scopes."""
     rng = random.Random(seed)
@@ -130,7 +115,7 @@ def parameters_in(root: Value, prefix: str) -> list[Value]:
 
 
 def test_draw_dot_is_a_graphviz_digraph_like_micrograds() -> None:
-    _, L = lecture()
+    L = lecture()["L"]
     g = draw_dot(L)
     assert isinstance(g, graphviz.Digraph) and isinstance(g, ValueGraph)
     assert g.format == "svg" and g.graph_attr["rankdir"] == "LR"
@@ -139,7 +124,8 @@ def test_draw_dot_is_a_graphviz_digraph_like_micrograds() -> None:
 
 
 def test_lecture_graph_nodes_edges_and_record_fields() -> None:
-    values, L = lecture()
+    values = lecture()
+    L = values["L"]
     d = drawing(L)
     assert len(d.values()) == 7  # a, b, c, e, d, f, L
     assert sorted(d.texts(n)[0] for n in d.ops()) == ["*", "*", "+"]
@@ -430,7 +416,7 @@ def test_big_drawings_get_a_bounded_layout_effort() -> None:
         x = x * 1.0001
     g = draw_dot(x)
     assert float(g.graph_attr["nslimit"]) < 1 and float(g.graph_attr["mclimit"]) < 1
-    _, L = lecture()
+    L = lecture()["L"]
     assert "nslimit" not in draw_dot(L).graph_attr
 
 
@@ -452,7 +438,7 @@ def test_random_graphs_draw_one_node_per_value_and_op(expr: object) -> None:
 
 
 def test_notebook_display_is_svg() -> None:
-    _, L = lecture()
+    L = lecture()["L"]
     g = draw_dot(L)
     bundle = g._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
@@ -463,7 +449,7 @@ def test_notebook_display_is_svg() -> None:
 
 
 def test_render_pipe_and_view_paths_use_the_engine(tmp_path: Path) -> None:
-    _, L = lecture()
+    L = lecture()["L"]
     g = draw_dot(L)
     out = g.render(outfile=tmp_path / "lecture.svg")
     assert out == str(tmp_path / "lecture.svg")
@@ -482,7 +468,7 @@ def test_render_pipe_and_view_paths_use_the_engine(tmp_path: Path) -> None:
 
 
 def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> None:
-    _, L = lecture()
+    L = lecture()["L"]
     svg = to_svg(L)
     assert isinstance(svg, str) and len(Drawing(svg).values()) == 7
     assert save(L, tmp_path / "g.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
@@ -498,7 +484,7 @@ def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> N
 
 
 def test_bad_arguments() -> None:
-    _, L = lecture()
+    L = lecture()["L"]
     with pytest.raises(TypeError, match="Value"):
         draw_dot(2.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="rankdir"):

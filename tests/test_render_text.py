@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from examples import lecture
 
 import autograd
 from autograd import Value, render_text, scope
 
 
-def lecture() -> Value:
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    f = Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    L.backward()
-    return L
-
-
 def test_table_lists_every_node_parents_first() -> None:
-    assert render_text(lecture()) == "\n".join([
+    assert render_text(lecture()["L"]) == "\n".join([
         "#  label  op  inputs     data     grad",
         "0  a                   2.0000   6.0000",
         "1  b                  -3.0000  -4.0000",
@@ -37,7 +23,7 @@ def test_table_lists_every_node_parents_first() -> None:
 
 
 def test_tree_from_the_root_back_to_the_leaves() -> None:
-    assert render_text(lecture(), style="tree") == "\n".join([
+    assert render_text(lecture()["L"], style="tree") == "\n".join([
         "L (#6)  *  data -8.0000  grad 1.0000",
         "|-- d (#4)  +  data 4.0000  grad -2.0000",
         "|   |-- e (#2)  *  data -6.0000  grad -2.0000",
@@ -70,7 +56,7 @@ def test_constants_scopes_and_many_inputs() -> None:
     last = text.splitlines()[-1]
     assert "* 0.5" in last and last.rstrip().endswith("layers.0")
     assert "#0 #1 #2 #3 #4 #5 ... (8 inputs)" in text
-    assert "scope" not in render_text(lecture())
+    assert "scope" not in render_text(lecture()["L"])
 
 
 def test_long_graphs_are_cut_where_asked() -> None:
