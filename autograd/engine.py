@@ -33,10 +33,16 @@ def _real(x: Any, what: str) -> float:
     t = type(x)
     if t is float:
         return x
-    if t is int:
-        return float(x)
-    if isinstance(x, numbers.Real) and not isinstance(x, bool) and not _is_numpy_bool(x):
-        return float(x)
+    if (t is int or isinstance(x, numbers.Real)) and not isinstance(x, bool) and not (
+        _is_numpy_bool(x)
+    ):
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"{what} got {_preview(x)}, which is too large for a float (the largest is "
+                f"about 1.8e308); scale the problem down, or pass float('inf') if you mean it"
+            ) from None
     if isinstance(x, bool) or _is_numpy_bool(x):
         raise TypeError(
             f"{what} needs a real number, got a bool ({x!r}); booleans are almost always "
@@ -57,15 +63,21 @@ def _preview(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _const(x: Any) -> float | None:
-    """A plain-number operand as a float, or None when the operand is not a number."""
+# An int constant within this bound is kept as an int: it is exact as a float, small
+# ones are shared objects (so ``y + 1`` allocates no float per node), and ``_op``
+# reads '**2' rather than '**2.0'.
+_EXACT_INT = 2**53
+
+
+def _const(x: Any) -> float | int | None:
+    """A plain-number operand as a float (or a modest int), or None when it is not a number."""
     t = type(x)
     if t is float:
         return x
-    if t is int:
-        return float(x)
+    if t is int and -_EXACT_INT <= x <= _EXACT_INT:
+        return x
     if isinstance(x, numbers.Real) and not isinstance(x, bool) and not _is_numpy_bool(x):
-        return float(x)
+        return _real(x, "a constant operand")
     return None
 
 
@@ -87,7 +99,7 @@ class Value:
 
     data: float
     grad: float
-    _a: Any  # first parent, or the tuple of parents of an n-ary node
+    _a: Any  # first parent, the tuple of parents of an n-ary node, or None for a leaf
     _b: Any  # second parent, or the constant of an op like x * 2
     _tag: Any  # the label, or (label, scope)
 
@@ -104,6 +116,7 @@ class Value:
             raise TypeError(f"Value(label=...) needs a str, got {type(label).__name__}")
         self.data = data
         self.grad = 0.0
+        self._a = None  # no parent: the mark of a leaf, for subclasses of Value too
         tag = STATE.tag
         self._tag = (label, tag[1]) if tag else label
 
@@ -125,6 +138,12 @@ class Value:
         return []
 
     @property
+    def source(self) -> str:
+        """The line of code that made this node, if made inside :func:`~autograd.detect_anomaly`."""
+        tag = self._tag
+        return tag[2] if tag.__class__ is tuple and len(tag) > 2 else ""
+
+    @property
     def constant(self) -> float | None:
         """The plain-number constant of an op like ``x * 2`` (``None`` otherwise)."""
         return None
@@ -132,7 +151,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for a node with no parents: an input, a parameter, a constant."""
-        return self.__class__ is Value
+        return self._a is None
 
     @property
     def label(self) -> str:
@@ -144,7 +163,7 @@ class Value:
         if type(text) is not str:
             raise TypeError(f"label needs a str, got {type(text).__name__}")
         tag = self._tag
-        self._tag = text if tag.__class__ is str else (text, tag[1])
+        self._tag = text if tag.__class__ is str else (text, *tag[1:])
 
     @property
     def scope(self) -> str:
@@ -159,8 +178,11 @@ class Value:
     def scope(self, name: str) -> None:
         if type(name) is not str:
             raise TypeError(f"scope needs a str, got {type(name).__name__}")
-        label = self.label
-        self._tag = (label, name) if name else label
+        tag = self._tag
+        if tag.__class__ is str:
+            self._tag = (tag, name) if name else tag
+        else:  # keep the source line recorded under detect_anomaly()
+            self._tag = (tag[0], name, *tag[2:]) if name or len(tag) > 2 else tag[0]
 
     # --- conversions and comparisons -------------------------------------------
 
@@ -204,7 +226,7 @@ class Value:
         if isinstance(other, Value):
             return _SUB(self, other)
         c = _const(other)
-        return NotImplemented if c is None else _ADD_CONST(self, -c)
+        return NotImplemented if c is None else _SUB_CONST(self, c)
 
     def __rsub__(self, other: Any) -> Value:
         c = _const(other)
@@ -237,7 +259,9 @@ class Value:
         if c is None:
             return NotImplemented
         # Keep an integral exponent an int, so _op reads '**2' as in micrograd.
-        return _POW_CONST(self, int(c) if c.is_integer() and abs(c) < 2**53 else c)
+        if c.__class__ is float and c.is_integer() and abs(c) < _EXACT_INT:
+            c = int(c)
+        return _POW_CONST(self, c)
 
     def __rpow__(self, other: Any) -> Value:
         c = _const(other)
@@ -315,7 +339,7 @@ class Value:
         """
         seed = gradient if type(gradient) is float else _real(gradient, "backward(gradient)")
         order = topological_order(self)
-        if STATE.anomaly is not None:
+        if STATE.anomaly:
             _backward_checked(self, order, seed)
             return
         for node in order:
@@ -344,7 +368,7 @@ def topological_order(root: Value, stop: Any = ()) -> list[Value]:
     treated as leaves.
     """
     order: list[Value] = []
-    if root.__class__ is Value or root in stop:
+    if root._a is None or root in stop:
         return order
     seen: set[Value] = set(stop)
     stack: list[Any] = [root]
@@ -360,7 +384,7 @@ def topological_order(root: Value, stop: Any = ()) -> list[Value]:
         push(node)
         push(None)
         for parent in node._prev:
-            if parent.__class__ is not Value and parent not in seen:
+            if parent._a is not None and parent not in seen:
                 push(parent)
     return order
 
@@ -394,9 +418,14 @@ def _domain_error(op: _ops.Op, inputs: Sequence[Value], param: Any, exc: Excepti
 
 
 def _check_forward(out: Value, op: _ops.Op, inputs: Sequence[Value], param: Any) -> None:
+    """Inside detect_anomaly(): record where ``out`` was made, and raise if it is NaN or inf.
+
+    The source line lives in the node's own tag (label, scope, source), not in a table
+    of the block, so the nodes of a long hunt are still freed as the program drops them.
+    """
     source = user_source_line()
-    assert STATE.anomaly is not None
-    STATE.anomaly[id(out)] = (out, source)
+    tag = out._tag
+    out._tag = (tag, "", source) if tag.__class__ is str else (tag[0], tag[1], source)
     if not math.isfinite(out.data):
         shown = ", ".join(_describe_input(v) for v in inputs[:8])
         extra = f", constant {param!r}" if param is not None else ""
@@ -404,6 +433,35 @@ def _check_forward(out: Value, op: _ops.Op, inputs: Sequence[Value], param: Any)
             f"{op.name} produced {out.data!r} from inputs [{shown}]{extra}, at {source}",
             op.name, tuple(v.data for v in inputs), source,
         )
+
+
+def check_backward_step(node: Value, d: Any, upstream: Any, contribution: Any, total: Any) -> None:
+    """Raise AnomalyError if one chain-rule step of ``node`` is NaN or inf.
+
+    ``d`` is the local derivative, ``upstream`` the node's gradient, ``total`` the
+    parent's gradient after adding ``contribution`` (finite steps can still overflow
+    when they add up).
+    """
+    if math.isfinite(d) and math.isfinite(contribution) and math.isfinite(total):
+        return
+    op = node.op
+    assert op is not None
+    source = node.source or (
+        "unknown (the node was made outside detect_anomaly(); run the forward pass inside "
+        "the block too)"
+    )
+    inputs = tuple(p.data for p in node._prev)
+    if math.isfinite(d) and math.isfinite(contribution):
+        what = (f"gradients that add up to {total!r}: a contribution of {contribution!r} "
+                f"overflowed the sum")
+    else:
+        what = (f"a non-finite gradient: local derivative {d!r} x upstream gradient "
+                f"{upstream!r} = {contribution!r}")
+    raise AnomalyError(
+        f"backward of {op.name} gave {what}; inputs {list(inputs)[:8]}, output "
+        f"{node.data!r}; node created at {source}.",
+        op.name, inputs, source,
+    )
 
 
 def _backward_checked(root: Value, order: list[Value], seed: float) -> None:
@@ -419,10 +477,13 @@ def _backward_checked(root: Value, order: list[Value], seed: float) -> None:
     saved = [(node, node.grad) for node in nodes]
     try:
         _backward_checked_pass(root, order, seed)
-    except AnomalyError:
+    except AnomalyError as exc:
         for node, g in saved:
             node.grad = g
-        raise
+        raise AnomalyError(
+            f"{exc} Every gradient is as it was before this backward() call.",
+            exc.op, exc.inputs, exc.source,
+        ) from None
 
 
 def _backward_checked_pass(root: Value, order: list[Value], seed: float) -> None:
@@ -430,30 +491,20 @@ def _backward_checked_pass(root: Value, order: list[Value], seed: float) -> None
         node.grad = 0.0
     if not order:
         root.grad += seed
+        if not math.isfinite(root.grad):
+            raise AnomalyError(
+                f"backward() made the gradient of a leaf {root.grad!r}",
+                "backward", (root.data,),
+            )
         return
     root.grad = seed
-    sources = STATE.anomaly or {}
     for node in reversed(order):
         g = node.grad
         for parent, d in zip(node._prev, node._local_grads()):
             contribution = d * g
-            if not (math.isfinite(d) and math.isfinite(contribution)):
-                op = node.op
-                assert op is not None
-                entry = sources.get(id(node))
-                source = entry[1] if entry and entry[0] is node else (
-                    "unknown (the node was made outside detect_anomaly(); run the forward "
-                    "pass inside the block too)"
-                )
-                inputs = tuple(p.data for p in node._prev)
-                raise AnomalyError(
-                    f"backward of {op.name} gave a non-finite gradient: local derivative "
-                    f"{d!r} x upstream gradient {g!r} = {contribution!r}; inputs "
-                    f"{list(inputs)[:8]}, output {node.data!r}; node created at {source}. "
-                    f"Every gradient is as it was before this backward() call.",
-                    op.name, inputs, source,
-                )
-            parent.grad += contribution
+            total = parent.grad + contribution
+            check_backward_step(node, d, g, contribution, total)
+            parent.grad = total
 
 
 def _node_class(op: _ops.Op) -> type[Value]:
@@ -534,6 +585,9 @@ def _node_class(op: _ops.Op) -> type[Value]:
     )
     cls = type(f"Value[{op.name}]", (Value,), namespace)
     cls.__module__ = __name__
+    # Python's own messages ("unsupported operand type(s) for +: 'Value' and 'str'") use
+    # __name__; the qualified name keeps the op, so pickling a node fails loudly.
+    cls.__name__ = "Value"
     return cls
 
 
@@ -560,10 +614,11 @@ def _unary(op: _ops.Op) -> Callable[[Value], Value]:
             out._a = x
         else:
             out = _new(Value)
+            out._a = None
         out.data = y
         out.grad = 0.0
         out._tag = state.tag
-        if state.anomaly is not None:
+        if state.anomaly:
             _check_forward(out, op, (x,), None)
         return out
 
@@ -585,10 +640,11 @@ def _unary_param(op: _ops.Op) -> Callable[[Value, Any], Value]:
             out._b = c
         else:
             out = _new(Value)
+            out._a = None
         out.data = y
         out.grad = 0.0
         out._tag = state.tag
-        if state.anomaly is not None:
+        if state.anomaly:
             _check_forward(out, op, (x,), c)
         return out
 
@@ -610,10 +666,11 @@ def _binary(op: _ops.Op) -> Callable[[Value, Value], Value]:
             out._b = b
         else:
             out = _new(Value)
+            out._a = None
         out.data = y
         out.grad = 0.0
         out._tag = state.tag
-        if state.anomaly is not None:
+        if state.anomaly:
             _check_forward(out, op, (a, b), None)
         return out
 
@@ -634,10 +691,11 @@ def _nary(op: _ops.Op) -> Callable[[tuple[Value, ...]], Value]:
             out._a = parents
         else:
             out = _new(Value)
+            out._a = None
         out.data = y
         out.grad = 0.0
         out._tag = state.tag
-        if state.anomaly is not None:
+        if state.anomaly:
             _check_forward(out, op, parents, None)
         return out
 
@@ -652,7 +710,8 @@ APPLY: dict[str, Callable[..., Value]] = {
 }
 
 _ADD, _SUB, _MUL, _DIV, _POW = (APPLY[n] for n in ("add", "sub", "mul", "div", "pow"))
-_ADD_CONST, _RSUB_CONST, _MUL_CONST = APPLY["add_const"], APPLY["rsub_const"], APPLY["mul_const"]
+_ADD_CONST, _SUB_CONST = APPLY["add_const"], APPLY["sub_const"]
+_RSUB_CONST, _MUL_CONST = APPLY["rsub_const"], APPLY["mul_const"]
 _DIV_CONST, _RDIV_CONST = APPLY["div_const"], APPLY["rdiv_const"]
 _POW_CONST, _RPOW_CONST = APPLY["pow_const"], APPLY["rpow_const"]
 _NEG, _ABS, _EXP, _LOG, _SQRT = (APPLY[n] for n in ("neg", "abs", "exp", "log", "sqrt"))

@@ -13,11 +13,12 @@ call), the results are Values too, so the operators compose to any order:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Value, _real, topological_order
-from .modes import enable_grad
+from .engine import Value, _real, check_backward_step, topological_order
+from .modes import STATE, enable_grad
 
 ArgNum = int | Sequence[int]
 
@@ -32,6 +33,9 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
     # paths through it count too.
     order = topological_order(root)
     grads: dict[Value, Any] = {root: 1.0}
+    # Inside detect_anomaly() the steps are checked as in backward(); with create_graph
+    # the derivative graph's own ops check themselves as they are made.
+    checked = STATE.anomaly and not create_graph
     with enable_grad():
         for node in reversed(order):
             g = grads.get(node)
@@ -40,7 +44,10 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
             for parent, d in zip(node._prev, node._local_grads(create_graph)):
                 contribution = g if (type(d) is float and d == 1.0) else d * g
                 old = grads.get(parent)
-                grads[parent] = contribution if old is None else old + contribution
+                total = contribution if old is None else old + contribution
+                if checked:
+                    check_backward_step(node, d, g, contribution, total)
+                grads[parent] = total
     return [grads.get(x, 0.0) for x in inputs]
 
 
@@ -56,21 +63,32 @@ def _argnums(argnum: ArgNum, nargs: int, name: str) -> tuple[int, ...]:
     return tuple(n % nargs for n in nums)
 
 
-def _trace(fun: Callable[..., Any], args: tuple[Any, ...], nums: Sequence[int], name: str):
-    """Call ``fun`` on fresh nodes for the chosen arguments; return (output, nodes, nested)."""
-    nested = any(isinstance(a, Value) for a in args)
-    call = list(args)
+def _trace(
+    fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+    nums: Sequence[int], name: str,
+):
+    """Call ``fun`` on fresh nodes for the chosen arguments; return (output, nodes, nested).
+
+    Of the other arguments, floats become constant Values (so ``y.sin()`` works on
+    them); ints and everything else, and keyword arguments, pass through unchanged,
+    so an int can still be a count or an index.
+    """
+    nested = any(isinstance(args[i], Value) for i in nums)
+    call = [Value(a) if type(a) is float else a for a in args]
     with enable_grad():
-        for i, a in enumerate(args):
-            if i in nums:
-                # A fresh node per argument, so repeated or shared arguments stay apart.
-                fresh = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: arg {i}"))
-                call[i] = fresh
-            elif isinstance(a, (int, float)) and not isinstance(a, bool):
-                call[i] = Value(a)  # other numbers are constants, but still Values
-        out = fun(*call)
+        for i in nums:
+            a = args[i]
+            # A fresh node per argument, so repeated or shared arguments stay apart.
+            call[i] = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: arg {i}"))
+        out = fun(*call, **kwargs)
     if not isinstance(out, Value):
         out = Value(_real(out, f"{name}: the function's result"))
+        warnings.warn(
+            f"{name}: {getattr(fun, '__name__', 'the function')} returned a plain number, so "
+            f"its derivative is 0. If that is a surprise, it converted a Value with float() "
+            f"or math (math.exp(v)): use the Value methods (v.exp()) instead.",
+            stacklevel=3,
+        )
     return out, [call[i] for i in nums], nested
 
 
@@ -86,9 +104,9 @@ def value_and_grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[...,
     ``argnum`` may be a tuple: the gradient is then a tuple, one entry per argument.
     """
 
-    def value_and_grad_fun(*args: Any) -> tuple[Any, Any]:
+    def value_and_grad_fun(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums = _argnums(argnum, len(args), "value_and_grad")
-        out, nodes, nested = _trace(fun, args, nums, "value_and_grad")
+        out, nodes, nested = _trace(fun, args, kwargs, nums, "value_and_grad")
         gs = [_result(g, nested) for g in gradients(out, nodes, create_graph=nested)]
         g = gs[0] if isinstance(argnum, int) else tuple(gs)
         return _result(out, nested), g
@@ -108,8 +126,8 @@ def grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[..., Any]:
     """
     vg = value_and_grad(fun, argnum)
 
-    def grad_fun(*args: Any) -> Any:
-        return vg(*args)[1]
+    def grad_fun(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
 
     grad_fun.__name__ = f"grad({getattr(fun, '__name__', 'fun')})"
     return grad_fun
@@ -123,11 +141,11 @@ def hessian(fun: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
     [[6.0, 2.0], [2.0, 0.0]]
     """
 
-    def hessian_fun(*args: Any) -> list[list[Any]]:
+    def hessian_fun(*args: Any, **kwargs: Any) -> list[list[Any]]:
         if not args:
             raise TypeError("hessian: the function needs at least one argument")
         nums = tuple(range(len(args)))
-        out, nodes, nested = _trace(fun, args, nums, "hessian")
+        out, nodes, nested = _trace(fun, args, kwargs, nums, "hessian")
         rows = []
         for g in gradients(out, nodes, create_graph=True):
             if isinstance(g, Value):

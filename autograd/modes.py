@@ -7,7 +7,6 @@ defaults: a new thread starts with recording on, no scope and no anomaly check.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 from typing import Any
@@ -19,9 +18,8 @@ class _State(threading.local):
     # scoped node costs no extra memory.
     tag: Any = ""
     scope: str = ""
-    # None, or the dict {id(node): (node, source line)} of the active
-    # detect_anomaly() context.
-    anomaly: dict[int, tuple[Any, str]] | None = None
+    # True inside detect_anomaly(): ops check their values and record their source line.
+    anomaly: bool = False
 
 
 STATE = _State()
@@ -172,11 +170,11 @@ class detect_anomaly(contextlib.ContextDecorator):
     """
 
     def __init__(self) -> None:
-        self._saved: list[dict[int, tuple[Any, str]] | None] = []
+        self._saved: list[bool] = []
 
     def __enter__(self) -> detect_anomaly:
         self._saved.append(STATE.anomaly)
-        STATE.anomaly = {} if STATE.anomaly is None else STATE.anomaly
+        STATE.anomaly = True
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -186,20 +184,36 @@ class detect_anomaly(contextlib.ContextDecorator):
         return detect_anomaly()  # one object per decorated call, so threads never share it
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The packages of this distribution: a source line inside them is not the user's.
+_LIBRARY_PACKAGES = ("autograd", "nn")
 
 
-def user_source_line() -> str:
-    """'file:line: code' of the innermost caller outside this package."""
-    frame = sys._getframe(1)
-    while frame is not None and (
-        os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR + os.sep)
-    ):
-        frame = frame.f_back  # type: ignore[assignment]
-    if frame is None:
-        return "<unknown>"
+def _in_library(frame: Any) -> bool:
+    name = frame.f_globals.get("__name__", "")
+    return name.partition(".")[0] in _LIBRARY_PACKAGES
+
+
+def _where(frame: Any) -> str:
     import linecache
 
     filename, lineno = frame.f_code.co_filename, frame.f_lineno
     code = linecache.getline(filename, lineno).strip()
     return f"{filename}:{lineno}" + (f": {code}" if code else "")
+
+
+def user_source_line() -> str:
+    """'file:line: code' of the innermost caller outside this distribution's packages.
+
+    When the node was made inside ``nn`` (a layer's weighted sum, say), the line in
+    ``nn`` follows in parentheses: ``model.py:12: out = model(x) (in nn/layers.py:134: ...)``.
+    """
+    frame = sys._getframe(1)
+    library = None
+    while frame is not None and _in_library(frame):
+        if library is None and not frame.f_globals.get("__name__", "").startswith("autograd"):
+            library = frame
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return _where(library) if library is not None else "<unknown>"
+    where = _where(frame)
+    return where if library is None else f"{where} (in {_where(library)})"

@@ -27,6 +27,7 @@ Nothing here imports the engine; the engine builds one node class per op.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,8 @@ inf = math.inf
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (float, int))
+    # Floats first (the hot path); NumPy scalars assigned to ``.data`` are numbers too.
+    return type(x) is float or isinstance(x, numbers.Real)
 
 
 def exp(x: Any) -> Any:
@@ -51,15 +53,40 @@ def log(x: Any) -> Any:
 
 
 def sin(x: Any) -> Any:
-    return math.sin(x) if _is_number(x) else x.sin()
+    return _sin(x) if _is_number(x) else x.sin()
 
 
 def cos(x: Any) -> Any:
-    return math.cos(x) if _is_number(x) else x.cos()
+    return _cos(x) if _is_number(x) else x.cos()
 
 
 def sigmoid(x: Any) -> Any:
     return _sigmoid(x) if _is_number(x) else x.sigmoid()
+
+
+def dsigmoid(x: Any, out: Any) -> Any:
+    """sigmoid'(x) = sigmoid(x) * sigmoid(-x).
+
+    Not ``out * (1 - out)``: for large x, 1 - out cancels to 0 (at x = 37 it gives 0
+    where the true slope is 8.5e-17), while sigmoid(-x) keeps full relative precision.
+    """
+    if _is_number(out) and out <= 0.5:
+        return out * (1.0 - out)  # 1 - out >= 0.5: no cancellation, and no exp to pay
+    return out * sigmoid(-x)
+
+
+def dtanh(x: Any, out: Any) -> Any:
+    """tanh'(x) = 1 - tanh(x)**2, with full relative precision for large |x|.
+
+    Near |tanh| = 1, 1 - out**2 cancels (relative error 1e-4 at x = 15), so there the
+    slope is 4 sigmoid(2x) sigmoid(-2x), which is the same function, evaluated stably.
+    """
+    if _is_number(out) and -0.5 < out < 0.5:
+        return 1.0 - out * out  # no cancellation here, and one multiply is the cheapest
+    if _is_number(x):
+        e = _exp(-2.0 * abs(x))
+        return 4.0 * e / ((1.0 + e) * (1.0 + e))
+    return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
 
 
 def recip(x: Any) -> Any:
@@ -105,9 +132,22 @@ def _exp(x: float) -> float:
 
 
 def _log(x: float) -> float:
-    if not x > 0:
+    if x <= 0:  # NaN passes through as NaN, as data may be NaN
         raise ValueError("log is defined for x > 0")
     return math.log(x)
+
+
+def _periodic(f: Callable[[float], float]) -> Callable[[float], float]:
+    """sin or cos with NaN at +-inf (IEEE's answer), where math raises ValueError."""
+
+    def g(x: float) -> float:
+        return f(x) if -inf < x < inf else math.nan
+
+    g.__name__ = f.__name__
+    return g
+
+
+_sin, _cos = _periodic(math.sin), _periodic(math.cos)
 
 
 def _sqrt(x: float) -> float:
@@ -131,7 +171,7 @@ def _softplus(x: float) -> float:
 def _pow(a: float, b: float) -> float:
     if a == 0 and b < 0:
         raise ZeroDivisionError("0 cannot be raised to a negative power")
-    if a < 0 and not float(b).is_integer():
+    if a < 0 and math.isfinite(b) and not float(b).is_integer():
         raise ValueError("a negative base needs an integer exponent")
     try:
         return float(a**b)
@@ -234,8 +274,6 @@ class Op:
     def describe(self, param: Any = None) -> str:
         """A short label for a node of this op, with its constant if it has one."""
         if self.template and param is not None:
-            if self.template.startswith("+ ") and param < 0:  # x - 1 is stored as x + -1
-                return "- " + _short(-param)
             return self.template.format(c=_short(param))
         return self.symbol
 
@@ -271,6 +309,8 @@ OPS: tuple[Op, ...] = (
     # --- arithmetic with a plain-number constant (no node for the constant) --
     Op("add_const", "+", "unary_param", lambda x, c: x + c,
        lambda x, out, c: 1.0, (REALS,), REALS, doc="x + c", template="+ {c}"),
+    Op("sub_const", "-", "unary_param", lambda x, c: x - c,
+       lambda x, out, c: 1.0, (REALS,), REALS, doc="x - c", template="- {c}"),
     Op("rsub_const", "-", "unary_param", lambda x, c: c - x,
        lambda x, out, c: -1.0, (REALS,), REALS, doc="c - x", template="{c} -"),
     Op("mul_const", "*", "unary_param", lambda x, c: x * c,
@@ -295,9 +335,8 @@ OPS: tuple[Op, ...] = (
        doc="natural logarithm"),
     Op("sqrt", "sqrt", "unary", _sqrt, lambda x, out: 0.5 * recip(out), (POSITIVE,),
        doc="square root (the derivative at 0 is +inf)"),
-    Op("tanh", "tanh", "unary", math.tanh, lambda x, out: 1.0 - out * out, (REALS,),
-       doc="hyperbolic tangent"),
-    Op("sigmoid", "sigmoid", "unary", _sigmoid, lambda x, out: out * (1.0 - out), (REALS,),
+    Op("tanh", "tanh", "unary", math.tanh, dtanh, (REALS,), doc="hyperbolic tangent"),
+    Op("sigmoid", "sigmoid", "unary", _sigmoid, dsigmoid, (REALS,),
        doc="1 / (1 + e ** -x), stable for large |x|"),
     Op("relu", "ReLU", "unary", lambda x: 0.0 if x <= 0 else x,  # NaN stays NaN
        lambda x, out: step(x, 0.0),
@@ -308,8 +347,8 @@ OPS: tuple[Op, ...] = (
        Domain(lo=0.0, hi=1.0), doc="x if x > 0 else slope * x"),
     Op("softplus", "softplus", "unary", _softplus, lambda x, out: sigmoid(x), (REALS,),
        doc="log(1 + e ** x), stable for large |x|"),
-    Op("sin", "sin", "unary", math.sin, lambda x, out: cos(x), (REALS,), doc="sine"),
-    Op("cos", "cos", "unary", math.cos, lambda x, out: -sin(x), (REALS,), doc="cosine"),
+    Op("sin", "sin", "unary", _sin, lambda x, out: cos(x), (REALS,), doc="sine"),
+    Op("cos", "cos", "unary", _cos, lambda x, out: -sin(x), (REALS,), doc="cosine"),
     # --- one node over many inputs ------------------------------------------
     Op("sum", "sum", "nary", _fsum, lambda xs, out: [1.0] * len(xs), (REALS,),
        doc="x1 + x2 + ... + xn"),

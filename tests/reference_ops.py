@@ -64,6 +64,7 @@ REFERENCE: dict[str, Reference] = {
         lambda v, c: [v[1] * v[0] ** (v[1] - 1), v[0] ** v[1] * math.log(v[0])],
     ),
     "add_const": Reference(lambda v, c: v[0] + c, lambda v, c: [1.0]),
+    "sub_const": Reference(lambda v, c: v[0] - c, lambda v, c: [1.0]),
     "rsub_const": Reference(lambda v, c: c - v[0], lambda v, c: [-1.0]),
     "mul_const": Reference(lambda v, c: v[0] * c, lambda v, c: [c]),
     "div_const": Reference(lambda v, c: v[0] / c, lambda v, c: [1 / c]),

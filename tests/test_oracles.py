@@ -98,6 +98,7 @@ SYMPY: dict[str, Callable[..., Any]] = {
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a**b,
     "add_const": lambda x, c: x + c,
+    "sub_const": lambda x, c: x - c,
     "rsub_const": lambda x, c: c - x,
     "mul_const": lambda x, c: x * c,
     "div_const": lambda x, c: x / c,
@@ -189,6 +190,7 @@ def _torch_table(torch: Any) -> dict[str, Callable[..., Any]]:
         # torch.pow says -1); exp(b log a) is the same function without that shortcut.
         "pow": lambda a, b: torch.exp(b * torch.log(a)),
         "add_const": lambda x, c: x + c,
+        "sub_const": lambda x, c: x - c,
         "rsub_const": lambda x, c: c - x,
         "mul_const": lambda x, c: x * c,
         "div_const": lambda x, c: x / c,

@@ -115,7 +115,8 @@ class GraphMachine(RuleBasedStateMachine):
         in_graph = set(topological_order(self.nodes[root]))
         self.nodes[root].backward(seed)
         for i, node in enumerate(self.nodes):
-            tol = GRAD_TOL * abs(seed) * scale[i]
+            # Plus a floor for subnormal seeds, where a rounding is a whole unit of 5e-324.
+            tol = GRAD_TOL * abs(seed) * scale[i] + 1e-300
             if node.is_leaf:
                 self.expected_grad[i] += seed * adjoint[i]
                 self.grad_tol[i] += tol
