@@ -49,8 +49,18 @@ def _moons() -> tuple[list[list[float]], list[int]]:
     return [list(map(float, row)) for row in X], [1 if label > 0 else -1 for label in y]
 
 
-def micrograd_loop_step(Value: Any, model: Any, X: list[list[float]], y: list[int], k: int) -> Any:
-    """The notebook's loop, verbatim in spirit: only ``Value`` and ``model`` differ per engine."""
+def _no_mark(phase: str) -> None:
+    pass
+
+
+def micrograd_loop_step(
+    Value: Any, model: Any, X: list[list[float]], y: list[int], k: int,
+    mark: Callable[[str], None] = _no_mark,
+) -> Any:
+    """The notebook's loop, verbatim in spirit: only ``Value`` and ``model`` differ per engine.
+
+    ``mark(phase)`` is called as each phase ends (for the split of a step's time).
+    """
     inputs = [list(map(Value, xrow)) for xrow in X]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
@@ -58,11 +68,15 @@ def micrograd_loop_step(Value: Any, model: Any, X: list[list[float]], y: list[in
     alpha = 1e-4
     reg_loss = alpha * sum(p * p for p in model.parameters())
     total_loss = data_loss + reg_loss
+    mark("forward")
     model.zero_grad()
+    mark("zero_grad")
     total_loss.backward()
+    mark("backward")
     learning_rate = 1.0 - 0.9 * k / 100
     for p in model.parameters():
         p.data -= learning_rate * p.grad
+    mark("update")
     return total_loss
 
 
@@ -167,6 +181,36 @@ def bench_moons(repeats: int) -> list[tuple[str, float]]:
     return [(name, statistics.median(ts)) for name, ts in times.items()]
 
 
+def split_moons(repeats: int) -> tuple[dict[str, float], int]:
+    """Where chainrule's moons step spends its time: medians per phase, and the node count.
+
+    ``backward`` is split further into the topological sort (timed on its own, on the
+    same graph) and the rest (resetting interior gradients and the chain-rule passes).
+    """
+    X, y = _moons()
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    phases: dict[str, list[float]] = {}
+    nodes = 0
+    last = [0.0]
+
+    def mark(phase: str) -> None:
+        now = time.perf_counter()
+        phases.setdefault(phase, []).append(now - last[0])
+        last[0] = now
+
+    for k in range(repeats):
+        gc.collect()
+        last[0] = time.perf_counter()
+        loss = micrograd_loop_step(autograd.Value, model, X, y, k, mark)
+        start = time.perf_counter()
+        order = autograd.topological_order(loss)
+        phases.setdefault("topological sort", []).append(time.perf_counter() - start)
+        nodes = len(order)
+    split = {name: statistics.median(ts) for name, ts in phases.items()}
+    split["backward"] -= split["topological sort"]
+    return split, nodes
+
+
 # ---------------------------------------------------------------------------
 # 2. Build + backward of a long chain; 3. bytes per node and cyclic garbage.
 
@@ -257,6 +301,17 @@ def bench_render(repeats: int) -> list[tuple[str, dict[str, float]]]:
 # ---------------------------------------------------------------------------
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter chain")
@@ -265,8 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     chain_n = 100_000 if args.quick else 1_000_000
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-    print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; torch {getattr(torch, '__version__', 'not installed')}; "
+    print(f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.system()}; "
+          f"Python {platform.python_version()}; "
+          f"torch {getattr(torch, '__version__', 'not installed')}; "
           f"micrograd {'installed' if mg_nn else 'not installed'}\n")
 
     moons = bench_moons(repeats)
@@ -276,6 +332,18 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|")
     for name, t in moons:
         print(f"| {name} | {t * 1e3:.1f} ms | {t / base:.3g}x |")
+
+    split, nodes = split_moons(repeats)
+    step = sum(split.values())
+    print(f"\n| where chainrule's moons step goes ({nodes:,} interior nodes, {step * 1e3:.1f} ms) "
+          f"| median | share |")
+    print("|---|---|---|")
+    names = {"forward": "forward pass (building the graph)", "zero_grad": "zero_grad",
+             "topological sort": "topological sort",
+             "backward": "backward: reset interior gradients + chain-rule passes",
+             "update": "SGD update"}
+    for phase in ("forward", "zero_grad", "topological sort", "backward", "update"):
+        print(f"| {names[phase]} | {split[phase] * 1e3:.2f} ms | {split[phase] / step:.0%} |")
 
     print(f"\n| {chain_n:,}-node chain, build + backward | time |")
     print("|---|---|")
