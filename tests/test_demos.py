@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -81,11 +85,7 @@ def _picture(svg: str) -> list[tuple[str, ...]]:
 
 def test_readme_picture_is_the_lecture_neuron_drawn_now() -> None:
     """docs/neuron.svg must be what draw_dot draws today, or the README shows a stale picture."""
-    sys.path.insert(0, str(ROOT / "demos"))
-    try:
-        import neuron  # the demo's own drawing, so the README and the demo cannot differ
-    finally:
-        sys.path.remove(str(ROOT / "demos"))
+    neuron = _demo("neuron")  # the demo's own drawing, so the README and the demo agree
     fresh = to_svg(neuron.draw_lecture_neuron())
     committed = (ROOT / "docs" / "neuron.svg").read_text(encoding="utf-8")
     assert _picture(fresh) == _picture(committed), (
@@ -100,3 +100,43 @@ def test_picture_comparison_sees_a_changed_number() -> None:
     assert _picture(committed.replace("grad 0.5000", "grad 0.2500", 1)) != _picture(committed)
     moved = re.sub(r'x="([0-9.]+)"', lambda m: f'x="{float(m.group(1)) + 3:.2f}"', committed)
     assert moved != committed and _picture(moved) == _picture(committed)
+
+
+# --- XOR learns from most seeds, not from one picked seed -----------------------------------
+
+def _demo(name: str) -> ModuleType:
+    """demos/NAME.py as a module; the demos folder stays on sys.path for worker processes."""
+    if str(ROOT / "demos") not in sys.path:
+        sys.path.insert(0, str(ROOT / "demos"))
+    return importlib.import_module(name)
+
+
+def test_xor_starts_with_no_dead_hidden_unit() -> None:
+    """The mechanism: a positive hidden bias leaves no unit inactive on all four inputs."""
+    xor = _demo("xor")
+    X, _ = xor.nn.data.make_xor()
+    seeds = range(200)
+    assert [xor.dead_units(xor.make_model(s), X) for s in seeds] == [0] * len(seeds)
+    # The control: the same weights with zero biases leave a dead unit in most seeds
+    # (a unit dies when both its weights are negative: 1 - (3/4)**4 = 68% of seeds).
+    zero_bias = []
+    for s in seeds:
+        model = xor.make_model(s)
+        for p in model.parameters():
+            if p.label == "b" and p.scope.startswith("layers.0."):
+                p.data = 0.0
+        zero_bias.append(xor.dead_units(model, X))
+    assert sum(d > 0 for d in zero_bias) > len(seeds) / 2
+
+
+def test_xor_learns_from_most_seeds() -> None:
+    """The demo's recipe learns XOR from 27 of seeds 0-29 (174 of 0-199); zero biases: 18."""
+    xor = _demo("xor")
+    seeds = list(range(30))
+    with ProcessPoolExecutor(max_workers=min(len(seeds), os.cpu_count() or 1)) as pool:
+        learned = dict(zip(seeds, pool.map(xor.learns, seeds)))
+    assert learned[xor.SEED], f"the demo's own seed {xor.SEED} does not learn XOR"
+    failed = [s for s, ok in learned.items() if not ok]
+    # At least 26 of 30: one seed of slack over the measured 27 (a different libm's exp
+    # may flip a borderline seed), far above zero biases (18) or the article's init (11).
+    assert len(failed) <= 4, f"XOR not learned from seeds {failed}"
