@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Let `python demos/NAME.py` work from a checkout without installing the package.
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +47,18 @@ def check(ok: bool, claim: str) -> None:
     print(f"check: {claim}: {'ok' if ok else 'FAILED'}")
     if not ok:
         raise SystemExit(f"{Path(sys.argv[0]).name}: the demo's claim does not hold: {claim}")
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write a matplotlib ``Figure`` to ``path`` (.svg or .png) as ``nn.plots`` writes its own.
+
+    That is: to a temporary file renamed into place (a failed save never leaves
+    half a picture) and without a creation date in SVGs (a re-run leaves the
+    file's text unchanged). nn.plots has no public function for a figure made
+    elsewhere, so this goes through its private one: one way of saving, not two.
+    """
+    from nn.plots import _save, _target
+
+    target, fmt = _target(path)
+    saved: Path = _save(fig, target, fmt)
+    return saved

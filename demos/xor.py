@@ -2,7 +2,8 @@
 
 Trained for 2000 epochs of full-batch gradient descent at learning rate 0.1,
 printing the loss every 100 epochs; the prediction (output > 0.5) must be
-[0, 1, 1, 0].
+[0, 1, 1, 0]. (The source articles are the five Chinese-language articles on
+backpropagation this project grew from.)
 
 Initialisation. The article draws weights as N(0, 1) * 0.01 with zero biases;
 that learns XOR for only 110 of seeds 0-199. This demo uses He initialisation
