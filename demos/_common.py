@@ -1,24 +1,64 @@
-"""Shared command-line handling for the demos: ``--quick`` and ``--out``."""
+"""Shared command-line handling for the demos: ``--quick``, ``--out``, and failing loudly."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Let `python demos/NAME.py` work from a checkout without installing the package.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.fspath(ROOT))
 
 
-def parse_args(name: str, description: str, argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse ``--quick`` (a fast smoke run) and ``--out`` (the folder for pictures), creating it."""
+def parse_args(
+    name: str,
+    description: str,
+    argv: list[str] | None = None,
+    configure: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
+    """Parse ``--quick`` (a fast smoke run) and ``--out`` (the folder for pictures), creating it.
+
+    ``configure`` adds a demo's own options to the parser.
+    """
     parser = argparse.ArgumentParser(prog=f"demos/{name}.py", description=description)
     parser.add_argument("--quick", action="store_true", help="a short run (the tests use it)")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).resolve().parent / "out" / name,
         help="folder for the pictures this demo writes (created if missing)",
     )
+    if configure is not None:
+        configure(parser)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def check(ok: bool, claim: str) -> None:
+    """Print whether the demo's claim held; if not, stop with exit status 1.
+
+    Each demo states what it shows and checks it here, so a demo that stops
+    showing it fails (and its smoke test with it) instead of printing a wrong
+    number that nobody reads.
+    """
+    print(f"check: {claim}: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: the demo's claim does not hold: {claim}")
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write a matplotlib ``Figure`` to ``path`` (.svg or .png) as ``nn.plots`` writes its own.
+
+    That is: to a temporary file renamed into place (a failed save never leaves
+    half a picture) and without a creation date in SVGs (a re-run leaves the
+    file's text unchanged). nn.plots has no public function for a figure made
+    elsewhere, so this goes through its private one: one way of saving, not two.
+    """
+    from nn.plots import _save, _target
+
+    target, fmt = _target(path)
+    saved: Path = _save(fig, target, fmt)
+    return saved

@@ -5,15 +5,21 @@
    x1 = 2, x2 = 0, w1 = -3, w2 = 1, b = 6.8813735870195432 (so n = 0.8814 and
    o = 0.7071), back-propagated; then ``explain`` shows why w1.grad is 1.0.
 Each graph is written as SVG; the neuron is also printed as a text table.
+``--docs`` also rewrites the README's picture, docs/neuron.svg.
 """
 
 from __future__ import annotations
 
-from _common import parse_args
+import argparse
+import math
+
+from _common import ROOT, check, parse_args
 
 import nn
 from autograd import Value
-from autograd.render import explain, render_text, save
+from autograd.render import ValueGraph, draw_dot, explain, render_text, save, to_svg
+
+DOCS_PICTURE = ROOT / "docs" / "neuron.svg"
 
 
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
@@ -34,8 +40,23 @@ def lecture_neuron() -> tuple[Value, dict[str, Value]]:
     return o, {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b}
 
 
+def draw_lecture_neuron() -> ValueGraph:
+    """The README's picture: the lecture's neuron after backward, w1, w2, b drawn as parameters.
+
+    The lecture makes its weights as plain Values (no ``nn`` scope), so
+    ``params=`` says which leaves are parameters; the inputs stay blue.
+    """
+    o, leaves = lecture_neuron()
+    return draw_dot(o, params=[leaves["w1"], leaves["w2"], leaves["b"]])
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--docs", action="store_true",
+                        help=f"also rewrite the README's picture, {DOCS_PICTURE.relative_to(ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> Value:
-    args = parse_args("neuron", __doc__.splitlines()[0], argv)
+    args = parse_args("neuron", __doc__.splitlines()[0], argv, _options)
 
     x = Value(1.0, label="x")
     y = (x * 2 + 1).relu()
@@ -46,14 +67,26 @@ def main(argv: list[str] | None = None) -> Value:
     neuron = nn.Neuron(2, seed=1337)
     out = neuron([Value(1.0, label="x0"), Value(-2.0, label="x1")])
     out.backward()
-    print("wrote", save(out, args.out / "trace_graph_neuron.svg"))
+    # A standalone Neuron is made outside any module scope, so without params= its
+    # weights would be drawn blue like the inputs.
+    print("wrote", save(out, args.out / "trace_graph_neuron.svg", params=neuron.parameters()))
+
+    print("wrote", save(draw_lecture_neuron(), args.out / "tanh_neuron.svg"))
+    if args.docs:
+        # Rendered in full before the file is opened, so a failed layout leaves the old picture.
+        DOCS_PICTURE.write_text(to_svg(draw_lecture_neuron()), encoding="utf-8")
+        print("wrote", DOCS_PICTURE)
 
     o, leaves = lecture_neuron()
-    print("wrote", save(o, args.out / "tanh_neuron.svg"))
     print("\nThe lecture's neuron as a table:\n")
     print(render_text(o))
     print("\nWhy is w1.grad 1.0?\n")
     explain(leaves["w1"], o)
+    # The lecture's numbers: o = tanh(n) = 1/sqrt(2), do/dn = 1 - o^2 = 0.5, and
+    # w1.grad = x1 * do/dn = 1.0, w2.grad = x2 * do/dn = 0.
+    check(abs(o.data - 1 / math.sqrt(2)) < 1e-12, f"o = {o.data:.6f} = 1/sqrt(2)")
+    check(abs(leaves["w1"].grad - 1.0) < 1e-12 and leaves["w2"].grad == 0.0,
+          f"w1.grad = {leaves['w1'].grad:.6f}, w2.grad = {leaves['w2'].grad:.6f} (1 and 0)")
     return o
 
 
