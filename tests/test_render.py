@@ -3,6 +3,7 @@ edges, record fields, tooltips and colours, never compared byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import re
@@ -18,7 +19,14 @@ from hypothesis import strategies as st
 import autograd
 from autograd import GraphTooLargeError, Value, draw_dot, save, scope, to_svg
 from autograd.render import ValueGraph
-from autograd.render.dot import LIGHT_LAYOUT_NODES
+from autograd.render.dot import (
+    LIGHT_LAYOUT_NODES,
+    SKIPS_PER_NODE,
+    _collapse_keys,
+    _leaf_copies,
+    _ranks,
+    _size,
+)
 from autograd.render.graph import format_number
 from autograd.testing.strategies import expressions
 
@@ -365,7 +373,13 @@ def test_node_limit_collapses_scoped_graphs_automatically() -> None:
     assert any(n.startswith("g") for n in d.nodes)
     with pytest.raises(GraphTooLargeError, match="still has") as info:
         draw_dot(loss, max_nodes=5, collapse=2)
-    assert info.value.max_nodes == 5
+    assert info.value.max_nodes == 5 and "collapse=1" in str(info.value)
+    # depth 1 is as collapsed as it gets: the hint does not ask for more
+    with pytest.raises(GraphTooLargeError, match="still has") as info:
+        draw_dot(loss, max_nodes=5, collapse=1)
+    message = str(info.value)
+    assert "ollapse more" not in message
+    assert "draw_dot(v)" in message and "max_nodes=" in message
 
 
 def test_node_limit_without_scopes_raises_with_a_hint() -> None:
@@ -410,14 +424,94 @@ def test_a_leaf_used_far_away_is_drawn_again_there() -> None:
     assert len(uses) == 12  # still one edge per use
 
 
-def test_big_drawings_get_a_bounded_layout_effort() -> None:
+def test_every_drawing_gets_a_bounded_layout_effort() -> None:
+    L = lecture()["L"]
+    small = draw_dot(L).graph_attr
+    assert small["nslimit"] == "1" and small["mclimit"] == "1"
     x = Value(0.1, label="x")
     for _ in range(LIGHT_LAYOUT_NODES // 2 + 10):
         x = x * 1.0001
-    g = draw_dot(x)
-    assert float(g.graph_attr["nslimit"]) < 1 and float(g.graph_attr["mclimit"]) < 1
-    L = lecture()["L"]
-    assert "nslimit" not in draw_dot(L).graph_attr
+    big = draw_dot(x).graph_attr
+    assert 0 < float(big["nslimit"]) < 1 and 0 < float(big["mclimit"]) < 1
+
+
+def recurrence_with_losses(steps: int, scoped: bool = False) -> Value:
+    """h = tanh(w*h + u*x_t) with a loss at every step, summed at the end: few nodes, but the
+    edges from the early losses to the sum skip most of the graph's ranks."""
+    rng = random.Random(0)
+    w, u, h = Value(0.5, label="w"), Value(0.8, label="u"), Value(0.0, label="h0")
+    losses = []
+    for t in range(steps):
+        with scope(f"steps.{t}") if scoped else contextlib.nullcontext():
+            h = (w * h + u * Value(rng.uniform(-1, 1), label=f"x{t}")).tanh()
+            losses.append((h - rng.uniform(-1, 1)) ** 2)
+    loss = autograd.sum(losses)
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+def test_long_edges_count_against_the_budget() -> None:
+    """354 Values, far below max_nodes, but a layout that took minutes: refused, with a hint."""
+    loss = recurrence_with_losses(50)
+    assert len(autograd.render.Graph(loss)) == 354
+    with pytest.raises(GraphTooLargeError) as info:
+        draw_dot(loss)
+    error = info.value
+    assert error.nodes == 354 and error.skipped_ranks > SKIPS_PER_NODE * error.max_nodes
+    message = str(error)
+    assert f"skip {error.skipped_ranks:,} ranks" in message and "max_nodes=None" in message
+    assert "draw_dot(v)" in message
+    # a shorter recurrence fits, and so does this one when the caller lifts the budget
+    assert "->" in draw_dot(recurrence_with_losses(20)).source
+    assert draw_dot(loss, max_nodes=None).source.count("->") == error.edges
+
+
+def test_long_edges_collapse_a_scoped_graph() -> None:
+    loss = recurrence_with_losses(50, scoped=True)
+    g = draw_dot(loss)
+    caption = g.graph_attr["label"]
+    assert "skip" in caption and "collapsed to depth 1" in caption
+    summaries = [line for line in g.source.splitlines() if "steps." in line and "[label=" in line]
+    assert len(summaries) == 50
+
+
+def _layout_ranks(plain: str) -> dict[str, int]:
+    """Node name -> rank (0, 1, ...) in a left-to-right layout, from dot's plain output."""
+    xs = {}
+    for line in plain.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":
+            xs[parts[1]] = round(float(parts[2]), 1)
+    order = {x: r for r, x in enumerate(sorted(set(xs.values())))}
+    return {name: order[x] for name, x in xs.items()}
+
+
+@pytest.mark.parametrize("shape", ["recurrence", "reuse"])
+def test_the_skipped_ranks_estimate_matches_the_layout(shape: str) -> None:
+    """The estimate the budget uses is close to the ranks the layout really skips."""
+    if shape == "recurrence":
+        root = recurrence_with_losses(12)
+    else:  # each step reuses a random earlier value
+        rng = random.Random(1)
+        values = [Value(0.5, label="x0"), Value(-0.5, label="x1")]
+        for _ in range(40):
+            a, b = values[-1], rng.choice(values)
+            values.append((a * b).tanh() if rng.random() < 0.5 else a + b)
+        root = values[-1]
+    root.backward()
+    g = draw_dot(root, max_nodes=None)
+    ranks = _layout_ranks(g.pipe(format="plain", encoding="utf-8"))
+    real = 0
+    for line in g.source.splitlines():
+        m = re.match(r"\s*(\w+) -> (\w+)", line)
+        if m:
+            real += max(0, abs(ranks[m.group(2)] - ranks[m.group(1)]) - 1)
+    graph = autograd.render.Graph(root)
+    keys = _collapse_keys(graph, None)
+    estimate = _size(graph, keys, _leaf_copies(graph, keys, _ranks(graph))).skips
+    assert real > 50
+    assert 0.6 * real <= estimate <= 1.5 * real, (estimate, real)
 
 
 @settings(max_examples=15, deadline=None)
@@ -467,6 +561,35 @@ def test_render_pipe_and_view_paths_use_the_engine(tmp_path: Path) -> None:
         g.pipe(formatter="core")
 
 
+def test_notebook_display_follows_graphvizs_jupyter_format() -> None:
+    g = draw_dot(lecture()["L"])
+    old = graphviz.set_jupyter_format("png")
+    try:
+        bundle = g._repr_mimebundle_()
+        assert list(bundle) == ["image/png"] and bytes(bundle["image/png"]).startswith(b"\x89PNG")
+    finally:
+        graphviz.set_jupyter_format(old)
+    assert list(g._repr_mimebundle_()) == ["image/svg+xml"]
+
+
+def test_render_outfile_and_directory_as_graphviz_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    g = draw_dot(lecture()["L"])
+    # an explicit directory is for the source only: outfile is taken as it is
+    out = g.render(outfile="here.svg", directory="sources")
+    assert out == "here.svg" and (tmp_path / "here.svg").exists()
+    assert (tmp_path / "sources" / "here.gv").exists()
+    assert not (tmp_path / "sources" / "here.svg").exists()
+    # without one, outfile is inside the graph's own directory, and so is the source
+    g2 = draw_dot(lecture()["L"])
+    g2.directory = "mine"
+    assert Path(g2.render(outfile="there.png")) == Path("mine", "there.png")
+    assert (tmp_path / "mine" / "there.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "mine" / "there.gv").exists()
+
+
 def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> None:
     L = lecture()["L"]
     svg = to_svg(L)
@@ -477,6 +600,8 @@ def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> N
     assert dot == draw_dot(L).source
     assert save(draw_dot(L, heat=True), str(tmp_path / "h.gv")).read_text(
         encoding="utf-8").count("->") == 9
+    nested = save(L, tmp_path / "new" / "folder" / "g.svg")  # made as render() makes them
+    assert nested.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     with pytest.raises(ValueError, match=r"\.svg"):
         save(L, tmp_path / "g.pdf")
     with pytest.raises(TypeError, match="only apply"):

@@ -193,6 +193,19 @@ def test_engine_errors_carry_its_error_output(bare_machine: Path) -> None:
     assert error.command[0] == str(engine) and "digraph" in error.source
 
 
+def test_notebook_display_gives_up_sooner_than_a_pipe(
+    bare_machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograd.render import dot, engines
+
+    engine = make_engine(bare_machine / "tools", "dot", mode="hang")
+    monkeypatch.setattr(dot, "DISPLAY_TIMEOUT", 0.5)
+    bundle = draw_dot(lecture(), executable=str(engine))._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "within 0.5 s" in str(bundle["text/plain"]).splitlines()[-1]
+    assert dot.DISPLAY_TIMEOUT < engines.DEFAULT_TIMEOUT
+
+
 def test_a_hanging_engine_is_stopped(bare_machine: Path) -> None:
     engine = make_engine(bare_machine / "tools", "dot", mode="hang")
     g = draw_dot(lecture(), executable=str(engine), timeout=0.5)
