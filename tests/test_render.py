@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import GraphTooLargeError, Value, draw_dot, save, scope, to_svg
+from autograd.modes import scope_kinds
 from autograd.render import ValueGraph
 from autograd.render.dot import (
     LIGHT_LAYOUT_NODES,
@@ -83,15 +84,26 @@ def drawing(root: Value, **kwargs: object) -> Drawing:
     return Drawing(to_svg(root, **kwargs))
 
 
-def scoped_mlp(sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int = 0) -> Value:
-    """A ReLU MLP built the way nn modules build one: parameters and ops inside scopes."""
+def scoped_mlp(
+    sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int = 0, kinds: bool = False
+) -> Value:
+    """A ReLU MLP built the way nn modules build one: parameters and ops inside scopes (which
+    say what kind of module opened them when ``kinds``)."""
     rng = random.Random(seed)
     layers = []
+
+    def kind_of(i: int, neuron: bool = False) -> str | None:
+        if not kinds:
+            return None
+        act = "ReLU" if i < len(sizes) - 2 else "Linear"
+        return (f"{act}Neuron({sizes[i]})" if neuron else
+                f"Layer({sizes[i]} -> {sizes[i + 1]}, {act})")
+
     for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
-        with scope(f"layers.{i}"):
+        with scope(f"layers.{i}", kind_of(i)):
             layer = []
             for j in range(nout):
-                with scope(f"neurons.{j}"):
+                with scope(f"neurons.{j}", kind_of(i, neuron=True)):
                     w = [Value(rng.uniform(-1, 1), f"w{k}") for k in range(nin)]
                     layer.append((w, Value(0.1, "b")))
             layers.append(layer)
@@ -99,10 +111,10 @@ def scoped_mlp(sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int =
     for _ in range(samples):
         x = [Value(rng.uniform(-1, 1), f"x{k}") for k in range(sizes[0])]
         for i, layer in enumerate(layers):
-            with scope(f"layers.{i}"):
+            with scope(f"layers.{i}", kind_of(i)):
                 out = []
                 for j, (w, b) in enumerate(layer):
-                    with scope(f"neurons.{j}"):
+                    with scope(f"neurons.{j}", kind_of(i, neuron=True)):
                         act = autograd.dot(w, x) + b
                         out.append(act.relu() if i < len(layers) - 1 else act)
                 x = out
@@ -307,6 +319,55 @@ def test_collapse_by_module_summarises_each_layer() -> None:
     assert (group["layers.0"], group["layers.1"]) in d.edges
     source = draw_dot(loss, collapse=1).source
     assert f"{group['layers.0']} -> {group['layers.1']} [label=x6" in source
+
+
+def test_summaries_say_what_kind_of_module_they_are() -> None:
+    loss = scoped_mlp((2, 3, 1), samples=2, kinds=True)
+    d = drawing(loss, collapse=1)
+    summaries = {d.texts(n)[0].split(":")[0]: (n, d.texts(n)) for n in d.nodes
+                 if n.startswith("g")}
+    name, layer0 = summaries["layers.0"]
+    assert layer0[:3] == ["layers.0: Layer(2 -> 3, ReLU)", "3 x ReLUNeuron(2)",
+                          "18 ops: 6 dot, 6 +, 6 ReLU"]
+    assert summaries["layers.1"][1][:2] == ["layers.1: Layer(3 -> 1, Linear)",
+                                            "1 x LinearNeuron(3)"]
+    assert d.tooltip(name).startswith("module layers.0 (Layer(2 -> 3, ReLU)): ")
+    d2 = drawing(loss, collapse=2)
+    firsts = sorted(d2.texts(n)[0] for n in d2.nodes if n.startswith("g"))
+    assert firsts[0] == "layers.0.neurons.0: ReLUNeuron(2)"
+
+
+def test_each_graph_keeps_the_kinds_its_own_scopes_had() -> None:
+    """Same scope names, different modules (an old and a new model in one notebook): each
+    picture names its own, and a summary over both names neither."""
+    small = scoped_mlp((2, 3, 1), samples=1, kinds=True)
+    big = scoped_mlp((2, 5, 1), samples=1, kinds=True)
+
+    def summary(root: Value, key: str) -> list[str]:
+        d = drawing(root, collapse=1)
+        return next(d.texts(n) for n in d.nodes
+                    if n.startswith("g") and d.texts(n)[0].split(":")[0] == key)
+
+    assert summary(small, "layers.0")[:2] == ["layers.0: Layer(2 -> 3, ReLU)", "3 x ReLUNeuron(2)"]
+    assert summary(big, "layers.0")[:2] == ["layers.0: Layer(2 -> 5, ReLU)", "5 x ReLUNeuron(2)"]
+    # one picture of both: the neurons agree on their kind, the layers do not
+    assert summary(small + big, "layers.0")[:2] == ["layers.0", "5 x ReLUNeuron(2)"]
+
+
+def test_scope_kinds_are_read_from_a_nodes_scope() -> None:
+    with scope("encoder", kind="Encoder(4)"), scope("head"):
+        v = Value(1.0, label="v")
+    assert scope_kinds(v.scope) == {"encoder": "Encoder(4)"}
+    assert scope_kinds("encoder.head") == {} and scope_kinds("") == {}
+    assert v.scope == "encoder.head" and hash(v.scope) == hash("encoder.head")
+    # entering again reuses the name made the first time (nothing new per call)
+    with scope("encoder", kind="Encoder(4)") as again:
+        assert again is scope_kinds.__globals__["_SCOPES"][("encoder", "Encoder(4)")][0]
+    with pytest.raises(TypeError, match="kind=.*int 3"):
+        scope("x", kind=3)  # type: ignore[arg-type]
+    w = (v * 2).tanh()
+    d = drawing(w, collapse=1)
+    assert d.texts("g0")[:2] == ["encoder: Encoder(4)", "head"]  # head was opened without kind
 
 
 def test_collapse_deeper_named_and_the_root_stays() -> None:

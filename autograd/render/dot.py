@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, overload
 import graphviz  # type: ignore[import-untyped]
 
 from ..engine import Value
+from ..modes import scope_kinds
 from .engines import (
     ENV_VAR,
     GraphvizEngineNotFound,
@@ -648,7 +649,8 @@ def _auto_collapse(
 class _Group:
     """What one summary node stands for."""
 
-    __slots__ = ("key", "name", "members", "abs_grads", "leaves", "ops", "children")
+    __slots__ = ("key", "name", "members", "abs_grads", "leaves", "ops", "children", "kinds",
+                 "child_kinds")
 
     def __init__(self, key: str, name: str) -> None:
         self.key = key
@@ -658,6 +660,29 @@ class _Group:
         self.leaves: list[Value] = []
         self.ops: Counter[str] = Counter()
         self.children: dict[str, set[str]] = defaultdict(set)
+        # The kind= of the scope blocks that made the members, for the module and for each
+        # child ('neurons.3'); a name is shown only when the members agree on one.
+        self.kinds: set[str] = set()
+        self.child_kinds: dict[str, set[str]] = defaultdict(set)
+
+    def kind(self) -> str | None:
+        """What the module is (``Layer(16 -> 16, ReLU)``), if its scope says so unambiguously."""
+        return next(iter(self.kinds)) if len(self.kinds) == 1 else None
+
+    def _child_kind(self, names: set[str]) -> str | None:
+        found = {kind for name in names for kind in self.child_kinds.get(name, ())}
+        every = all(len(self.child_kinds.get(name, ())) == 1 for name in names)
+        return next(iter(found)) if every and len(found) == 1 else None
+
+    def _children(self) -> list[str]:
+        parts = []
+        for stem, names in sorted(self.children.items()):
+            kind = self._child_kind(names)
+            if len(names) > 1 or names != {stem}:  # indexed: 'neurons.0', 'neurons.1', ...
+                parts.append(f"{len(names)} x {kind or stem}")
+            else:
+                parts.append(f"{stem}: {kind}" if kind else stem)
+        return parts
 
     def mean_abs_grad(self) -> float:
         """Mean |grad| of the parameters (NaN when there are none)."""
@@ -672,12 +697,10 @@ class _Group:
         return math.fsum(self.abs_grads) / len(self.abs_grads)
 
     def lines(self, precision: int) -> list[str]:
-        lines = [self.key]
+        kind = self.kind()
+        lines = [f"{self.key}: {kind}" if kind else self.key]
         if self.children:
-            lines.append(", ".join(
-                f"{len(names)} x {stem}" if len(names) > 1 or names != {stem} else stem
-                for stem, names in sorted(self.children.items())
-            ))
+            lines.append(", ".join(self._children()))
         n_ops = sum(self.ops.values())
         if n_ops:
             common = self.ops.most_common(4)
@@ -691,8 +714,10 @@ class _Group:
         return lines
 
     def tooltip(self) -> list[str]:
-        lines = [f"module {self.key}: {self.members:,} nodes drawn as one"]
-        lines += [f"{len(names)} x {stem}" for stem, names in sorted(self.children.items())]
+        kind = self.kind()
+        lines = [f"module {self.key}{f' ({kind})' if kind else ''}: {self.members:,} nodes "
+                 f"drawn as one"]
+        lines += self._children()
         lines += [f"{c:,} x {s}" for s, c in self.ops.most_common(12)]
         if self.leaves:
             grads = [abs(v.grad) for v in self.leaves]
@@ -704,6 +729,8 @@ class _Group:
 def _groups(graph: Graph, keys: list[str | None]) -> dict[str, _Group]:
     """What each summary node stands for, by scope, in the order they first appear."""
     groups: dict[str, _Group] = {}
+    # Many nodes share one scope name: read each name's modules and kinds once.
+    scopes: dict[int, tuple[list[str], dict[str, str]]] = {}
     for i, k in enumerate(keys):
         if k is None:
             continue
@@ -717,11 +744,21 @@ def _groups(graph: Graph, keys: list[str | None]) -> dict[str, _Group]:
             group.ops[node._op if node.op is None else node.op.symbol] += 1
         else:
             group.leaves.append(node)
+        scope = node.scope
+        info = scopes.get(id(scope))
+        if info is None:
+            info = scopes[id(scope)] = (module_path(scope), scope_kinds(scope))
+        path, kinds = info
+        kind = kinds.get(k)
+        if kind is not None:
+            group.kinds.add(kind)
         depth = len(module_path(k))
-        path = module_path(node.scope)
         if len(path) > depth:  # a submodule: count 'neurons.3' under 'neurons'
             child = path[depth]
             group.children[child.split(".")[0]].add(child)
+            kind = kinds.get(".".join(path[: depth + 1]))
+            if kind is not None:
+                group.child_kinds[child].add(kind)
     return groups
 
 
