@@ -226,7 +226,20 @@ def test_hostile_labels_render_as_text(labels: list[str]) -> None:
             assert shown in ([*fields], ["", *fields])
 
 
-_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
+# What a label shows as a space (control characters, separators, bidi overrides, what XML
+# cannot hold), written out here rather than imported, so the test checks the code.
+_UNSHOWN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def test_bidirectional_overrides_cannot_reorder_a_label() -> None:
+    """U+202E would show 'x = 1 ... evil' reversed, in the picture and in a terminal alike."""
+    v = Value(1.0, label="safe\u202egnp.exe")
+    w = v * 2
+    d = drawing(w)
+    assert d.texts("n0")[0] == "safe gnp.exe"
+    assert "\u202e" not in autograd.render_text(w) and "safe gnp.exe" in autograd.render_text(w)
 
 
 def test_markup_in_labels_stays_text() -> None:

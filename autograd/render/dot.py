@@ -38,7 +38,7 @@ from .engines import (
     GraphvizEngineNotFound,
     run_engine,
 )
-from .graph import Graph, format_number, module_path, op_label, scope_prefix
+from .graph import Graph, format_number, module_path, one_line, op_label, scope_prefix
 from .text import render_text
 
 #: Default node limit of :func:`draw_dot` (Values and summary nodes drawn).
@@ -82,9 +82,6 @@ HEAT_DECADES = 12
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 _LABEL_LIMIT = 40
-# Characters shown as a space: control characters, line separators, and what XML or UTF-8
-# cannot hold (U+FFFE, U+FFFF, lone surrogates).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 _RECORD_SPECIAL = re.compile(r"([{}|<>])")
 _NO_ENGINE_HINT = (
     f"(text view: no Graphviz layout engine found; `pip install graphviz-pure` or set {ENV_VAR} "
@@ -112,12 +109,9 @@ class GraphTooLargeError(ValueError):
 
 
 def _clean(text: str, limit: int | None = _LABEL_LIMIT) -> str:
-    """Control characters as spaces, at most ``limit`` characters, and ``&`` as an entity
-    (Graphviz decodes entities such as ``&amp;`` in every label and tooltip)."""
-    text = _CONTROL.sub(" ", text)
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text.replace("&", "&amp;")
+    """One line (:func:`.graph.one_line`) of at most ``limit`` characters, with ``&`` as an
+    entity (Graphviz decodes entities such as ``&amp;`` in every label and tooltip)."""
+    return one_line(text, limit).replace("&", "&amp;")
 
 
 def _plain(text: str, limit: int | None = _LABEL_LIMIT) -> str:
