@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import GraphTooLargeError, Value, draw_dot, save, scope, to_svg
 from autograd.modes import scope_kinds
-from autograd.render import ValueGraph
+from autograd.render import ValueGraph, find_engine
 from autograd.render.dot import (
     LIGHT_LAYOUT_NODES,
     SKIPS_PER_NODE,
@@ -159,6 +159,24 @@ def test_lecture_graph_nodes_edges_and_record_fields() -> None:
         assert src in d.nodes and dst in d.nodes
     for op in d.ops():
         assert [dst for src, dst in d.edges if src == op] == [op[: -len("op")]]
+
+
+def test_labels_use_a_face_whose_metrics_the_engine_knows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Cells are sized from the face's metrics: an unknown face (or a list of faces) is
+    measured as Times, and drawn wider than its cells wherever Times is missing."""
+    if not Path(find_engine().path).name.startswith("graphviz-pure"):
+        pytest.skip("the warning checked for is graphviz-pure's")
+    loss = scoped_mlp((2, 3, 1), samples=1, kinds=True)
+    g = draw_dot(loss, collapse=1, heat=True)
+    svg = g.pipe(format="svg", encoding="utf-8", quiet=False)
+    assert "metrics" not in capsys.readouterr().err
+    families = {t.get("font-family") for t in Drawing(svg).root.iter(f"{SVG}text")}
+    assert families == {"Verdana"}
+    g.node_attr["fontname"] = "Helvetica,Arial,sans-serif"  # the negative control
+    g.pipe(format="svg", quiet=False)
+    assert "metrics" in capsys.readouterr().err
 
 
 def test_each_use_is_an_edge_and_constants_are_in_the_op_label() -> None:

@@ -77,6 +77,15 @@ SKIPS_PER_NODE = 4
 # Beyond this many nodes given to the layout (Values, ops, summaries, and the hidden nodes
 # of long edges), it does less work per node.
 LIGHT_LAYOUT_NODES = 2000
+# The face every label is set in. The layout sizes each record cell from this face's
+# metrics and the viewer draws the text in whatever it has under that name, so the face
+# must be one the engine knows (graphviz-pure has metrics for a fixed list of faces and
+# falls back to Times for anything else, font lists included) and whose stand-ins are
+# no wider. Graphviz's default, Times, is drawn as the much wider DejaVu Serif on a
+# machine without Times, and the text runs over the cell borders. Verdana ships with
+# Windows and macOS, and where it is missing (Linux) fontconfig draws DejaVu Sans, of
+# about the same width; any narrower face only leaves more room.
+FONT = "Verdana"
 # A heat scale spans at most this many powers of ten below the largest |grad|.
 HEAT_DECADES = 12
 
@@ -780,7 +789,9 @@ def _draw(
         format=format, graph_attr={"rankdir": rankdir}, executable=executable,
         timeout=timeout, text=render_text(graph, max_rows=40, precision=precision),
     )
-    g.node_attr.update(shape="record")
+    g.node_attr.update(shape="record", fontname=FONT)
+    g.edge_attr.update(fontname=FONT)
+    g.graph_attr.update(fontname=FONT)
 
     groups = _groups(graph, keys)
 
