@@ -544,28 +544,38 @@ def recurrence_with_losses(steps: int, scoped: bool = False) -> Value:
 
 
 def test_long_edges_count_against_the_budget() -> None:
-    """354 Values, far below max_nodes, but a layout that took minutes: refused, with a hint."""
-    loss = recurrence_with_losses(50)
-    assert len(autograd.render.Graph(loss)) == 354
+    """1,054 Values, far below max_nodes, but a layout of minutes: refused, with a hint."""
+    loss = recurrence_with_losses(150)
+    assert len(autograd.render.Graph(loss)) == 1054
     with pytest.raises(GraphTooLargeError) as info:
         draw_dot(loss)
     error = info.value
-    assert error.nodes == 354 and error.skipped_ranks > SKIPS_PER_NODE * error.max_nodes
+    assert error.nodes == 1054 and error.skipped_ranks > SKIPS_PER_NODE * error.max_nodes
     message = str(error)
     assert f"skip {error.skipped_ranks:,} ranks" in message and "max_nodes=None" in message
     assert "draw_dot(v)" in message
     # a shorter recurrence fits, and so does this one when the caller lifts the budget
-    assert "->" in draw_dot(recurrence_with_losses(20)).source
+    assert "->" in draw_dot(recurrence_with_losses(50)).source
     assert draw_dot(loss, max_nodes=None).source.count("->") == error.edges
+    # a smaller budget refuses sooner
+    with pytest.raises(GraphTooLargeError, match="skip"):
+        draw_dot(recurrence_with_losses(50), max_nodes=360)  # 354 nodes fit, 14,850 skips do not
 
 
 def test_long_edges_collapse_a_scoped_graph() -> None:
-    loss = recurrence_with_losses(50, scoped=True)
+    loss = recurrence_with_losses(150, scoped=True)
     g = draw_dot(loss)
     caption = g.graph_attr["label"]
     assert "skip" in caption and "collapsed to depth 1" in caption
     summaries = [line for line in g.source.splitlines() if "steps." in line and "[label=" in line]
-    assert len(summaries) == 50
+    assert len(summaries) == 150
+
+
+def test_many_skipped_ranks_get_straight_edges() -> None:
+    """Fitting curves around the hidden nodes of long edges is most of such a layout's time."""
+    assert "splines" not in draw_dot(recurrence_with_losses(20)).graph_attr
+    g = draw_dot(recurrence_with_losses(50))
+    assert g.graph_attr["splines"] == "line"
 
 
 def _layout_ranks(plain: str) -> dict[str, int]:
