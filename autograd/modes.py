@@ -116,16 +116,52 @@ class set_grad_enabled(_GradMode):
         return clone
 
 
-# (enclosing scope, name) -> (full name, tag): entering a scope allocates nothing after
-# the first time, which matters because nn enters one per neuron per call.
-_SCOPES: dict[tuple[str, str], tuple[str, tuple[str, str]]] = {}
+class _ScopeName(str):
+    """A scope's full dotted name that also remembers what opened it.
+
+    It is a ``str`` (equal to, and hashing as, the plain name). Nodes keep the
+    name their scope gave them, so the kind travels with each node and needs no
+    table by name: two models that use the same scope names (yesterday's and
+    today's in one notebook) keep their own kinds.
+    """
+
+    kind: str | None
+    outer: _ScopeName | None
+    # (name, kind) -> (full name, tag) of the scopes entered inside this one: entering a
+    # scope allocates nothing after the first time, which matters because nn enters one
+    # per neuron per call.
+    inner: dict[tuple[str, str | None], tuple[_ScopeName, tuple[str, _ScopeName]]]
+
+    def __new__(cls, full: str, kind: str | None, outer: _ScopeName | None) -> _ScopeName:
+        self = super().__new__(cls, full)
+        self.kind = kind
+        self.outer = outer
+        self.inner = {}
+        return self
+
+    # Immutable: a copy is the same name (and deepcopy must not copy the scopes inside).
+    def __copy__(self) -> _ScopeName:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ScopeName:
+        return self
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return str, (str(self),)  # a pickle holds the plain name
+
+
+# The top-level scopes, as _ScopeName.inner holds the nested ones.
+_SCOPES: dict[tuple[str, str | None], tuple[_ScopeName, tuple[str, _ScopeName]]] = {}
 
 
 class scope:
     """Tag every node created inside with a dotted scope name (nested scopes join with '.').
 
     ``nn`` modules use this so a picture of a big graph can group or collapse
-    the nodes a module made; read the tag back with ``Value.scope``.
+    the nodes a module made; read the tag back with ``Value.scope``. ``kind``
+    is an optional short description of the module that opens the scope (say
+    ``'ReLUNeuron(16)'``); pictures show it in the module's summary, and
+    :func:`scope_kinds` reads it back from a node.
 
     >>> from autograd import Value, scope
     >>> with scope('layers'), scope('0'):
@@ -134,30 +170,61 @@ class scope:
     'layers.0'
     """
 
-    __slots__ = ("name", "_saved")
+    __slots__ = ("name", "kind", "_saved")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, kind: str | None = None) -> None:
         if not isinstance(name, str):
             raise TypeError(f"scope needs a string name, got {type(name).__name__} {name!r}")
         if not name:
             raise ValueError("scope needs a non-empty name")
+        if kind is not None and not isinstance(kind, str):
+            raise TypeError(f"scope({name!r}, kind=...) needs a str or None, got "
+                            f"{type(kind).__name__} {kind!r}")
         self.name = name
+        self.kind = kind or None
         self._saved: list[tuple[str, Any]] = []
 
     def __enter__(self) -> str:
         state = STATE
-        outer = state.scope
-        key = (outer, self.name)
-        entry = _SCOPES.get(key)
+        outer: Any = state.scope  # '' or a _ScopeName: only scope blocks set it
+        cache = outer.inner if outer else _SCOPES
+        key = (self.name, self.kind)
+        entry = cache.get(key)
         if entry is None:
-            full = f"{outer}.{self.name}" if outer else self.name
-            entry = _SCOPES[key] = (full, ("", full))
+            full = _ScopeName(f"{outer}.{self.name}" if outer else self.name, self.kind,
+                              outer or None)
+            entry = cache[key] = (full, ("", full))
         self._saved.append((outer, state.tag))
         state.scope, state.tag = entry
         return entry[0]
 
     def __exit__(self, *exc: object) -> None:
         STATE.scope, STATE.tag = self._saved.pop()
+
+
+def scope_kinds(scope: str) -> dict[str, str]:
+    """What opened each scope a node was made in: full name -> its ``kind=``, outermost first.
+
+    Pass a node's ``.scope``: the name a :class:`scope` block gave it carries
+    the kinds. A name typed in, or one set by hand, carries none (``{}``);
+    so do scopes opened without ``kind=``.
+
+    >>> from autograd import Value, scope
+    >>> with scope('layers.1', kind='Layer(16 -> 16, ReLU)'):
+    ...     with scope('neurons.3', kind='ReLUNeuron(16)'):
+    ...         w = Value(1.0, label='w')
+    >>> scope_kinds(w.scope)
+    {'layers.1': 'Layer(16 -> 16, ReLU)', 'layers.1.neurons.3': 'ReLUNeuron(16)'}
+    >>> scope_kinds('layers.1.neurons.3')
+    {}
+    """
+    found: list[tuple[str, str]] = []
+    name: str | None = scope
+    while isinstance(name, _ScopeName):
+        if name.kind is not None:
+            found.append((str(name), name.kind))
+        name = name.outer
+    return dict(reversed(found))
 
 
 class detect_anomaly(contextlib.ContextDecorator):

@@ -14,6 +14,13 @@ depends on the shape of a graph as much as on its size, so three shapes of about
 * an MLP with ``dot`` neurons inside scopes, on a batch (dense: every sample reads
   every weight), collapsed automatically by the node limit.
 
+A second table has small graphs that are slow to lay out because their edges
+are long: a recurrence with a loss at every step summed at the end, and a chain
+that reuses random earlier values. For each: what ``draw_dot`` does with its
+default budget (draw, collapse, or refuse, and how long that takes), and how
+long the layout takes when the budget is lifted (``max_nodes=None``), stopped
+after ``--timeout`` seconds.
+
 Not a test: timings depend on the machine. Uses whichever layout engine
 ``autograd.render`` finds (graphviz-pure when installed with chainrule).
 """
@@ -32,7 +39,13 @@ from collections.abc import Callable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import autograd  # noqa: E402
-from autograd import Value, draw_dot, scope  # noqa: E402
+from autograd import (  # noqa: E402
+    GraphTooLargeError,
+    GraphvizEngineError,
+    Value,
+    draw_dot,
+    scope,
+)
 from autograd.render import Graph, find_engine  # noqa: E402
 
 
@@ -93,6 +106,30 @@ def scoped_mlp(sizes: tuple[int, ...], samples: int, seed: int = 0) -> Value:
     return loss
 
 
+def recurrence_with_losses(steps: int, seed: int = 0) -> Value:
+    """``h = tanh(w*h + u*x_t)`` with a loss at every step, summed: the early losses' edges to
+    the sum skip most of the graph's ranks."""
+    rng = random.Random(seed)
+    w, u, h = Value(0.5, label="w"), Value(0.8, label="u"), Value(0.0, label="h0")
+    losses = []
+    for t in range(steps):
+        h = (w * h + u * Value(rng.uniform(-1, 1), label=f"x{t}")).tanh()
+        losses.append((h - rng.uniform(-1, 1)) ** 2)
+    loss = autograd.sum(losses)
+    loss.label = "loss"
+    return loss
+
+
+def random_reuse(steps: int, seed: int = 0) -> Value:
+    """A chain whose every step also reads a random earlier value (edges of any length)."""
+    rng = random.Random(seed)
+    values = [Value(0.5, label="x0"), Value(-0.5, label="x1")]
+    for _ in range(steps):
+        a, b = values[-1], rng.choice(values)
+        values.append((a * b).tanh() if rng.random() < 0.5 else a + b)
+    return values[-1]
+
+
 def time_one(make: Callable[[], Value], runs: int) -> dict[str, float]:
     root = make()
     root.backward()
@@ -118,9 +155,36 @@ def time_one(make: Callable[[], Value], runs: int) -> dict[str, float]:
     }
 
 
+def long_edges(make: Callable[[], Value], timeout: float) -> dict[str, str]:
+    """What draw_dot does with the default budget, and the layout time without it."""
+    root = make()
+    root.backward()
+    t0 = time.perf_counter()
+    try:
+        g = draw_dot(root)
+        caption = g.graph_attr.get("label", "")
+        verdict = "collapsed" if "collapsed" in caption else "drawn"
+        g.pipe(format="svg", quiet=True)
+    except GraphTooLargeError as exc:
+        verdict = f"refused ({getattr(exc, 'skipped_ranks', '?'):,} skipped ranks)"
+    except GraphvizEngineError:
+        verdict = "timed out"
+    default = f"{verdict}, {time.perf_counter() - t0:.2f} s"
+    g = draw_dot(root, max_nodes=None, timeout=timeout)
+    t0 = time.perf_counter()
+    try:
+        g.pipe(format="svg", quiet=True)
+        unbounded = f"{time.perf_counter() - t0:.2f} s"
+    except GraphvizEngineError:
+        unbounded = f"> {timeout:g} s (stopped)"
+    return {"values": f"{len(Graph(root)):,}", "default": default, "unbounded": unbounded}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per graph (median reported)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds a layout without the budget may take (long-edge table)")
     args = parser.parse_args()
     engine = find_engine()
     version = subprocess.run([engine.path, "-V"], capture_output=True, text=True, check=False)
@@ -137,6 +201,18 @@ def main() -> None:
         r = time_one(make, args.runs)
         print(f"| {name} | {r['values']:,} | {r['drawn']:,} | {r['edges']:,} | "
               f"{r['build']:.2f} s | {r['render']:.2f} s | {r['total']:.2f} s |")
+    slow: list[tuple[str, Callable[[], Value]]] = [
+        *((f"recurrence with a loss per step, T={t}", lambda t=t: recurrence_with_losses(t))
+          for t in (30, 40, 50, 100, 200)),
+        *((f"random reuse of earlier values, {n} steps", lambda n=n: random_reuse(n))
+          for n in (100, 200)),
+    ]
+    print("\nlong edges: draw_dot + layout with the default budget; layout with max_nodes=None\n")
+    print("| graph | Values | default budget | max_nodes=None |")
+    print("|---|---:|---|---:|")
+    for name, make in slow:
+        r2 = long_edges(make, args.timeout)
+        print(f"| {name} | {r2['values']} | {r2['default']} | {r2['unbounded']} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,33 @@ def test_bad_arguments() -> None:
         explain(v["a"], 3.0)  # type: ignore[arg-type]
 
 
+def test_a_missing_root_is_asked_for_with_the_reason() -> None:
+    a = lecture()["a"]
+    for call in (explain, explanation):
+        with pytest.raises(TypeError) as info:
+            call(a)
+        message = str(info.value)
+        assert "explain(node, root) needs the root" in message and "explain(a, L)" in message
+        assert "does not know which ops use it" in message and "'a'" in message
+
+
+def test_before_backward_it_says_backward_has_not_run() -> None:
+    x = Value(3.0, label="x")
+    y = x * 2
+    y.label = "y"
+    root = str(explanation(y, y))
+    assert root.startswith("y.grad = 0: backward() has not been run from y")
+    assert "seed" not in root and "y.backward()" in root
+    leaf = str(explanation(x, y))
+    assert leaf.startswith("x.grad = 0: backward() has not been run from y")
+    assert "Call y.backward() first." in leaf
+    y.backward()
+    assert str(explanation(y, y)).startswith("y.grad = 1: y is the root")
+    x.grad = 0.0  # as zero_grad() after backward() would
+    zeroed = str(explanation(x, y))
+    assert "sum = 2, but x.grad is 0" in zeroed and "zeroed" in zeroed
+
+
 def test_explain_writes_to_a_file() -> None:
     v = lecture()
     out = io.StringIO()

@@ -3,6 +3,7 @@ edges, record fields, tooltips and colours, never compared byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import re
@@ -17,8 +18,16 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import GraphTooLargeError, Value, draw_dot, save, scope, to_svg
-from autograd.render import ValueGraph
-from autograd.render.dot import LIGHT_LAYOUT_NODES
+from autograd.modes import scope_kinds
+from autograd.render import ValueGraph, find_engine
+from autograd.render.dot import (
+    LIGHT_LAYOUT_NODES,
+    SKIPS_PER_NODE,
+    _collapse_keys,
+    _leaf_copies,
+    _ranks,
+    _size,
+)
 from autograd.render.graph import format_number
 from autograd.testing.strategies import expressions
 
@@ -75,15 +84,26 @@ def drawing(root: Value, **kwargs: object) -> Drawing:
     return Drawing(to_svg(root, **kwargs))
 
 
-def scoped_mlp(sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int = 0) -> Value:
-    """A ReLU MLP built the way nn modules build one: parameters and ops inside scopes."""
+def scoped_mlp(
+    sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int = 0, kinds: bool = False
+) -> Value:
+    """A ReLU MLP built the way nn modules build one: parameters and ops inside scopes (which
+    say what kind of module opened them when ``kinds``)."""
     rng = random.Random(seed)
     layers = []
+
+    def kind_of(i: int, neuron: bool = False) -> str | None:
+        if not kinds:
+            return None
+        act = "ReLU" if i < len(sizes) - 2 else "Linear"
+        return (f"{act}Neuron({sizes[i]})" if neuron else
+                f"Layer({sizes[i]} -> {sizes[i + 1]}, {act})")
+
     for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
-        with scope(f"layers.{i}"):
+        with scope(f"layers.{i}", kind_of(i)):
             layer = []
             for j in range(nout):
-                with scope(f"neurons.{j}"):
+                with scope(f"neurons.{j}", kind_of(i, neuron=True)):
                     w = [Value(rng.uniform(-1, 1), f"w{k}") for k in range(nin)]
                     layer.append((w, Value(0.1, "b")))
             layers.append(layer)
@@ -91,10 +111,10 @@ def scoped_mlp(sizes: tuple[int, ...] = (2, 3, 1), samples: int = 2, seed: int =
     for _ in range(samples):
         x = [Value(rng.uniform(-1, 1), f"x{k}") for k in range(sizes[0])]
         for i, layer in enumerate(layers):
-            with scope(f"layers.{i}"):
+            with scope(f"layers.{i}", kind_of(i)):
                 out = []
                 for j, (w, b) in enumerate(layer):
-                    with scope(f"neurons.{j}"):
+                    with scope(f"neurons.{j}", kind_of(i, neuron=True)):
                         act = autograd.dot(w, x) + b
                         out.append(act.relu() if i < len(layers) - 1 else act)
                 x = out
@@ -139,6 +159,24 @@ def test_lecture_graph_nodes_edges_and_record_fields() -> None:
         assert src in d.nodes and dst in d.nodes
     for op in d.ops():
         assert [dst for src, dst in d.edges if src == op] == [op[: -len("op")]]
+
+
+def test_labels_use_a_face_whose_metrics_the_engine_knows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Cells are sized from the face's metrics: an unknown face (or a list of faces) is
+    measured as Times, and drawn wider than its cells wherever Times is missing."""
+    if not Path(find_engine().path).name.startswith("graphviz-pure"):
+        pytest.skip("the warning checked for is graphviz-pure's")
+    loss = scoped_mlp((2, 3, 1), samples=1, kinds=True)
+    g = draw_dot(loss, collapse=1, heat=True)
+    svg = g.pipe(format="svg", encoding="utf-8", quiet=False)
+    assert "metrics" not in capsys.readouterr().err
+    families = {t.get("font-family") for t in Drawing(svg).root.iter(f"{SVG}text")}
+    assert families == {"Verdana"}
+    g.node_attr["fontname"] = "Helvetica,Arial,sans-serif"  # the negative control
+    g.pipe(format="svg", quiet=False)
+    assert "metrics" in capsys.readouterr().err
 
 
 def test_each_use_is_an_edge_and_constants_are_in_the_op_label() -> None:
@@ -206,7 +244,20 @@ def test_hostile_labels_render_as_text(labels: list[str]) -> None:
             assert shown in ([*fields], ["", *fields])
 
 
-_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
+# What a label shows as a space (control characters, separators, bidi overrides, what XML
+# cannot hold), written out here rather than imported, so the test checks the code.
+_UNSHOWN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def test_bidirectional_overrides_cannot_reorder_a_label() -> None:
+    """U+202E would show 'x = 1 ... evil' reversed, in the picture and in a terminal alike."""
+    v = Value(1.0, label="safe\u202egnp.exe")
+    w = v * 2
+    d = drawing(w)
+    assert d.texts("n0")[0] == "safe gnp.exe"
+    assert "\u202e" not in autograd.render_text(w) and "safe gnp.exe" in autograd.render_text(w)
 
 
 def test_markup_in_labels_stays_text() -> None:
@@ -301,6 +352,55 @@ def test_collapse_by_module_summarises_each_layer() -> None:
     assert f"{group['layers.0']} -> {group['layers.1']} [label=x6" in source
 
 
+def test_summaries_say_what_kind_of_module_they_are() -> None:
+    loss = scoped_mlp((2, 3, 1), samples=2, kinds=True)
+    d = drawing(loss, collapse=1)
+    summaries = {d.texts(n)[0].split(":")[0]: (n, d.texts(n)) for n in d.nodes
+                 if n.startswith("g")}
+    name, layer0 = summaries["layers.0"]
+    assert layer0[:3] == ["layers.0: Layer(2 -> 3, ReLU)", "3 x ReLUNeuron(2)",
+                          "18 ops: 6 dot, 6 +, 6 ReLU"]
+    assert summaries["layers.1"][1][:2] == ["layers.1: Layer(3 -> 1, Linear)",
+                                            "1 x LinearNeuron(3)"]
+    assert d.tooltip(name).startswith("module layers.0 (Layer(2 -> 3, ReLU)): ")
+    d2 = drawing(loss, collapse=2)
+    firsts = sorted(d2.texts(n)[0] for n in d2.nodes if n.startswith("g"))
+    assert firsts[0] == "layers.0.neurons.0: ReLUNeuron(2)"
+
+
+def test_each_graph_keeps_the_kinds_its_own_scopes_had() -> None:
+    """Same scope names, different modules (an old and a new model in one notebook): each
+    picture names its own, and a summary over both names neither."""
+    small = scoped_mlp((2, 3, 1), samples=1, kinds=True)
+    big = scoped_mlp((2, 5, 1), samples=1, kinds=True)
+
+    def summary(root: Value, key: str) -> list[str]:
+        d = drawing(root, collapse=1)
+        return next(d.texts(n) for n in d.nodes
+                    if n.startswith("g") and d.texts(n)[0].split(":")[0] == key)
+
+    assert summary(small, "layers.0")[:2] == ["layers.0: Layer(2 -> 3, ReLU)", "3 x ReLUNeuron(2)"]
+    assert summary(big, "layers.0")[:2] == ["layers.0: Layer(2 -> 5, ReLU)", "5 x ReLUNeuron(2)"]
+    # one picture of both: the neurons agree on their kind, the layers do not
+    assert summary(small + big, "layers.0")[:2] == ["layers.0", "5 x ReLUNeuron(2)"]
+
+
+def test_scope_kinds_are_read_from_a_nodes_scope() -> None:
+    with scope("encoder", kind="Encoder(4)"), scope("head"):
+        v = Value(1.0, label="v")
+    assert scope_kinds(v.scope) == {"encoder": "Encoder(4)"}
+    assert scope_kinds("encoder.head") == {} and scope_kinds("") == {}
+    assert v.scope == "encoder.head" and hash(v.scope) == hash("encoder.head")
+    # entering again reuses the name made the first time (nothing new per call)
+    with scope("encoder", kind="Encoder(4)") as again:
+        assert again is scope_kinds.__globals__["_SCOPES"][("encoder", "Encoder(4)")][0]
+    with pytest.raises(TypeError, match="kind=.*int 3"):
+        scope("x", kind=3)  # type: ignore[arg-type]
+    w = (v * 2).tanh()
+    d = drawing(w, collapse=1)
+    assert d.texts("g0")[:2] == ["encoder: Encoder(4)", "head"]  # head was opened without kind
+
+
 def test_collapse_deeper_named_and_the_root_stays() -> None:
     loss = scoped_mlp((2, 3, 1), samples=1)
     names = lambda d: sorted(d.texts(n)[0] for n in d.nodes if n.startswith("g"))  # noqa: E731
@@ -365,7 +465,13 @@ def test_node_limit_collapses_scoped_graphs_automatically() -> None:
     assert any(n.startswith("g") for n in d.nodes)
     with pytest.raises(GraphTooLargeError, match="still has") as info:
         draw_dot(loss, max_nodes=5, collapse=2)
-    assert info.value.max_nodes == 5
+    assert info.value.max_nodes == 5 and "collapse=1" in str(info.value)
+    # depth 1 is as collapsed as it gets: the hint does not ask for more
+    with pytest.raises(GraphTooLargeError, match="still has") as info:
+        draw_dot(loss, max_nodes=5, collapse=1)
+    message = str(info.value)
+    assert "ollapse more" not in message
+    assert "draw_dot(v)" in message and "max_nodes=" in message
 
 
 def test_node_limit_without_scopes_raises_with_a_hint() -> None:
@@ -410,14 +516,104 @@ def test_a_leaf_used_far_away_is_drawn_again_there() -> None:
     assert len(uses) == 12  # still one edge per use
 
 
-def test_big_drawings_get_a_bounded_layout_effort() -> None:
+def test_every_drawing_gets_a_bounded_layout_effort() -> None:
+    L = lecture()["L"]
+    small = draw_dot(L).graph_attr
+    assert small["nslimit"] == "1" and small["mclimit"] == "1"
     x = Value(0.1, label="x")
     for _ in range(LIGHT_LAYOUT_NODES // 2 + 10):
         x = x * 1.0001
-    g = draw_dot(x)
-    assert float(g.graph_attr["nslimit"]) < 1 and float(g.graph_attr["mclimit"]) < 1
-    L = lecture()["L"]
-    assert "nslimit" not in draw_dot(L).graph_attr
+    big = draw_dot(x).graph_attr
+    assert 0 < float(big["nslimit"]) < 1 and 0 < float(big["mclimit"]) < 1
+
+
+def recurrence_with_losses(steps: int, scoped: bool = False) -> Value:
+    """h = tanh(w*h + u*x_t) with a loss at every step, summed at the end: few nodes, but the
+    edges from the early losses to the sum skip most of the graph's ranks."""
+    rng = random.Random(0)
+    w, u, h = Value(0.5, label="w"), Value(0.8, label="u"), Value(0.0, label="h0")
+    losses = []
+    for t in range(steps):
+        with scope(f"steps.{t}") if scoped else contextlib.nullcontext():
+            h = (w * h + u * Value(rng.uniform(-1, 1), label=f"x{t}")).tanh()
+            losses.append((h - rng.uniform(-1, 1)) ** 2)
+    loss = autograd.sum(losses)
+    loss.label = "loss"
+    loss.backward()
+    return loss
+
+
+def test_long_edges_count_against_the_budget() -> None:
+    """1,054 Values, far below max_nodes, but a layout of minutes: refused, with a hint."""
+    loss = recurrence_with_losses(150)
+    assert len(autograd.render.Graph(loss)) == 1054
+    with pytest.raises(GraphTooLargeError) as info:
+        draw_dot(loss)
+    error = info.value
+    assert error.nodes == 1054 and error.skipped_ranks > SKIPS_PER_NODE * error.max_nodes
+    message = str(error)
+    assert f"skip {error.skipped_ranks:,} ranks" in message and "max_nodes=None" in message
+    assert "draw_dot(v)" in message
+    # a shorter recurrence fits, and so does this one when the caller lifts the budget
+    assert "->" in draw_dot(recurrence_with_losses(50)).source
+    assert draw_dot(loss, max_nodes=None).source.count("->") == error.edges
+    # a smaller budget refuses sooner
+    with pytest.raises(GraphTooLargeError, match="skip"):
+        draw_dot(recurrence_with_losses(50), max_nodes=360)  # 354 nodes fit, 14,850 skips do not
+
+
+def test_long_edges_collapse_a_scoped_graph() -> None:
+    loss = recurrence_with_losses(150, scoped=True)
+    g = draw_dot(loss)
+    caption = g.graph_attr["label"]
+    assert "skip" in caption and "collapsed to depth 1" in caption
+    summaries = [line for line in g.source.splitlines() if "steps." in line and "[label=" in line]
+    assert len(summaries) == 150
+
+
+def test_many_skipped_ranks_get_straight_edges() -> None:
+    """Fitting curves around the hidden nodes of long edges is most of such a layout's time."""
+    assert "splines" not in draw_dot(recurrence_with_losses(20)).graph_attr
+    g = draw_dot(recurrence_with_losses(50))
+    assert g.graph_attr["splines"] == "line"
+
+
+def _layout_ranks(plain: str) -> dict[str, int]:
+    """Node name -> rank (0, 1, ...) in a left-to-right layout, from dot's plain output."""
+    xs = {}
+    for line in plain.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "node":
+            xs[parts[1]] = round(float(parts[2]), 1)
+    order = {x: r for r, x in enumerate(sorted(set(xs.values())))}
+    return {name: order[x] for name, x in xs.items()}
+
+
+@pytest.mark.parametrize("shape", ["recurrence", "reuse"])
+def test_the_skipped_ranks_estimate_matches_the_layout(shape: str) -> None:
+    """The estimate the budget uses is close to the ranks the layout really skips."""
+    if shape == "recurrence":
+        root = recurrence_with_losses(12)
+    else:  # each step reuses a random earlier value
+        rng = random.Random(1)
+        values = [Value(0.5, label="x0"), Value(-0.5, label="x1")]
+        for _ in range(40):
+            a, b = values[-1], rng.choice(values)
+            values.append((a * b).tanh() if rng.random() < 0.5 else a + b)
+        root = values[-1]
+    root.backward()
+    g = draw_dot(root, max_nodes=None)
+    ranks = _layout_ranks(g.pipe(format="plain", encoding="utf-8"))
+    real = 0
+    for line in g.source.splitlines():
+        m = re.match(r"\s*(\w+) -> (\w+)", line)
+        if m:
+            real += max(0, abs(ranks[m.group(2)] - ranks[m.group(1)]) - 1)
+    graph = autograd.render.Graph(root)
+    keys = _collapse_keys(graph, None)
+    estimate = _size(graph, keys, _leaf_copies(graph, keys, _ranks(graph))).skips
+    assert real > 50
+    assert 0.6 * real <= estimate <= 1.5 * real, (estimate, real)
 
 
 @settings(max_examples=15, deadline=None)
@@ -467,6 +663,35 @@ def test_render_pipe_and_view_paths_use_the_engine(tmp_path: Path) -> None:
         g.pipe(formatter="core")
 
 
+def test_notebook_display_follows_graphvizs_jupyter_format() -> None:
+    g = draw_dot(lecture()["L"])
+    old = graphviz.set_jupyter_format("png")
+    try:
+        bundle = g._repr_mimebundle_()
+        assert list(bundle) == ["image/png"] and bytes(bundle["image/png"]).startswith(b"\x89PNG")
+    finally:
+        graphviz.set_jupyter_format(old)
+    assert list(g._repr_mimebundle_()) == ["image/svg+xml"]
+
+
+def test_render_outfile_and_directory_as_graphviz_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    g = draw_dot(lecture()["L"])
+    # an explicit directory is for the source only: outfile is taken as it is
+    out = g.render(outfile="here.svg", directory="sources")
+    assert out == "here.svg" and (tmp_path / "here.svg").exists()
+    assert (tmp_path / "sources" / "here.gv").exists()
+    assert not (tmp_path / "sources" / "here.svg").exists()
+    # without one, outfile is inside the graph's own directory, and so is the source
+    g2 = draw_dot(lecture()["L"])
+    g2.directory = "mine"
+    assert Path(g2.render(outfile="there.png")) == Path("mine", "there.png")
+    assert (tmp_path / "mine" / "there.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "mine" / "there.gv").exists()
+
+
 def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> None:
     L = lecture()["L"]
     svg = to_svg(L)
@@ -477,6 +702,8 @@ def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> N
     assert dot == draw_dot(L).source
     assert save(draw_dot(L, heat=True), str(tmp_path / "h.gv")).read_text(
         encoding="utf-8").count("->") == 9
+    nested = save(L, tmp_path / "new" / "folder" / "g.svg")  # made as render() makes them
+    assert nested.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     with pytest.raises(ValueError, match=r"\.svg"):
         save(L, tmp_path / "g.pdf")
     with pytest.raises(TypeError, match="only apply"):

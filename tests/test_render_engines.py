@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -31,6 +32,12 @@ if mode == "fail":
     sys.exit(2)
 if mode == "hang":
     time.sleep(30)
+if mode == "spawn":  # a wrapper whose own child does the work
+    import subprocess
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    with open({log!r} + ".pid", "w") as f:
+        f.write(str(child.pid))
+    child.wait()
 sys.stdout.write('<svg xmlns="http://www.w3.org/2000/svg"><title>{name}</title></svg>')
 """
 
@@ -143,7 +150,12 @@ def test_lookup_order(bare_machine: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert find_engine().path == str(env)
     explicit = make_engine(bare_machine / "explicit", "their-dot")
     assert find_engine(str(explicit)).path == str(explicit)
-    assert find_engine("graphviz-pure").path == str(pure_on_path)  # a command name: PATH
+    # a command name is looked for where the default lookup looks: scripts folder, then PATH
+    assert find_engine("graphviz-pure").path == str(pure_here)
+    assert find_engine("dot").path == str(system)
+    monkeypatch.setenv(ENV_VAR, "graphviz-pure")
+    found = find_engine()
+    assert found.path == str(pure_here) and found.origin == f"{ENV_VAR} environment variable"
 
 
 def test_an_override_that_does_not_exist_is_an_error_not_a_fallback(
@@ -191,6 +203,41 @@ def test_engine_errors_carry_its_error_output(bare_machine: Path) -> None:
     assert error.returncode == 2 and "syntax error in line 1" in error.stderr
     assert "syntax error in line 1" in str(error) and "exit status 2" in str(error)
     assert error.command[0] == str(engine) and "digraph" in error.source
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_timeout_stops_what_the_engine_started(bare_machine: Path) -> None:
+    engine = make_engine(bare_machine / "tools", "wrapper-dot", mode="spawn")
+    with pytest.raises(GraphvizEngineError, match=r"within 0\.5 s"):
+        run_engine("digraph { a }", executable=str(engine), timeout=0.5)
+    pid = int(Path(f"{engine}.log.pid").read_text())
+    for _ in range(100):  # the kill is sent before run_engine returns; let it land
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    assert not _alive(pid), "the engine's own child was left running"
+
+
+def test_notebook_display_gives_up_sooner_than_a_pipe(
+    bare_machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograd.render import dot, engines
+
+    engine = make_engine(bare_machine / "tools", "dot", mode="hang")
+    monkeypatch.setattr(dot, "DISPLAY_TIMEOUT", 0.5)
+    bundle = draw_dot(lecture(), executable=str(engine))._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert "within 0.5 s" in str(bundle["text/plain"]).splitlines()[-1]
+    assert dot.DISPLAY_TIMEOUT < engines.DEFAULT_TIMEOUT
 
 
 def test_a_hanging_engine_is_stopped(bare_machine: Path) -> None:

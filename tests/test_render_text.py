@@ -81,6 +81,11 @@ def test_odd_labels_stay_on_one_line() -> None:
     assert "two lines and a very ..." in table[1]
 
 
+def test_unicode_labels_pass_through() -> None:
+    v = Value(1.0, label="\u03b8\u2080 w\u00e9ight")
+    assert "\u03b8\u2080 w\u00e9ight" in render_text(v * 2)
+
+
 def test_a_leaf_alone_and_bad_arguments() -> None:
     v = Value(4.0, label="v")
     assert render_text(v).splitlines()[1].split() == ["0", "v", "4.0000", "0.0000"]

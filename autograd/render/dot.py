@@ -27,21 +27,25 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import graphviz  # type: ignore[import-untyped]
 
 from ..engine import Value
+from ..modes import scope_kinds
 from .engines import (
     ENV_VAR,
     GraphvizEngineNotFound,
     run_engine,
 )
-from .graph import Graph, format_number, module_path, op_label, scope_prefix
+from .graph import Graph, format_number, module_path, one_line, op_label, scope_prefix
 from .text import render_text
 
 #: Default node limit of :func:`draw_dot` (Values and summary nodes drawn).
 DEFAULT_MAX_NODES = 2500
+#: Seconds a notebook waits for a picture before it shows the graph as text instead
+#: (a graph's own ``timeout=`` overrides it): a cell should not block for a minute.
+DISPLAY_TIMEOUT = 10.0
 
 ROLE_FILL = {
     "input": "#dbeafe",  # blue
@@ -67,16 +71,30 @@ HEAT_STOPS = ((0.0, (0xBF, 0xDB, 0xFE)), (0.4, (0xFE, 0xF9, 0xC3)),
 LEAF_SPAN = 8
 # A drawing may have this many edges per allowed node (dense graphs lay out slowly).
 EDGES_PER_NODE = 3
-# Beyond this many nodes (Values, ops, summaries), the layout does less work per node.
+# ... and its edges may skip this many ranks in all per allowed node: dot routes an edge
+# through a hidden node on each rank it skips, so long edges make a small graph slow.
+SKIPS_PER_NODE = 40
+# Beyond this many skipped ranks, edges are drawn straight: fitting curves around every
+# hidden node is most of the time such a layout takes (a 424-Value recurrence with a loss
+# per step: 10 s with curves, 0.3 s with straight edges).
+STRAIGHT_EDGES_SKIPS = 5000
+# Beyond this many nodes given to the layout (Values, ops, summaries, and the hidden nodes
+# of long edges), it does less work per node.
 LIGHT_LAYOUT_NODES = 2000
+# The face every label is set in. The layout sizes each record cell from this face's
+# metrics and the viewer draws the text in whatever it has under that name, so the face
+# must be one the engine knows (graphviz-pure has metrics for a fixed list of faces and
+# falls back to Times for anything else, font lists included) and whose stand-ins are
+# no wider. Graphviz's default, Times, is drawn as the much wider DejaVu Serif on a
+# machine without Times, and the text runs over the cell borders. Verdana ships with
+# Windows and macOS, and where it is missing (Linux) fontconfig draws DejaVu Sans, of
+# about the same width; any narrower face only leaves more room.
+FONT = "Verdana"
 # A heat scale spans at most this many powers of ten below the largest |grad|.
 HEAT_DECADES = 12
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 _LABEL_LIMIT = 40
-# Characters shown as a space: control characters, line separators, and what XML or UTF-8
-# cannot hold (U+FFFE, U+FFFF, lone surrogates).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 _RECORD_SPECIAL = re.compile(r"([{}|<>])")
 _NO_ENGINE_HINT = (
     f"(text view: no Graphviz layout engine found; `pip install graphviz-pure` or set {ENV_VAR} "
@@ -85,14 +103,18 @@ _NO_ENGINE_HINT = (
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more nodes than ``max_nodes`` and could not be collapsed to fit.
+    """The graph is more than ``max_nodes`` allows and could not be collapsed to fit.
 
-    ``nodes`` is how many nodes would be drawn, ``max_nodes`` the limit.
+    ``nodes`` is how many Values and summary nodes would be drawn, ``edges``
+    how many edges, ``skipped_ranks`` how many ranks those edges skip in all
+    (see :func:`draw_dot`), and ``max_nodes`` the limit they were held to.
     """
 
-    def __init__(self, message: str, nodes: int, max_nodes: int) -> None:
+    def __init__(self, message: str, size: _Size, max_nodes: int) -> None:
         super().__init__(message)
-        self.nodes = nodes
+        self.nodes = size.nodes
+        self.edges = size.edges
+        self.skipped_ranks = size.skips
         self.max_nodes = max_nodes
 
 
@@ -100,12 +122,9 @@ class GraphTooLargeError(ValueError):
 
 
 def _clean(text: str, limit: int | None = _LABEL_LIMIT) -> str:
-    """Control characters as spaces, at most ``limit`` characters, and ``&`` as an entity
-    (Graphviz decodes entities such as ``&amp;`` in every label and tooltip)."""
-    text = _CONTROL.sub(" ", text)
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return text.replace("&", "&amp;")
+    """One line (:func:`.graph.one_line`) of at most ``limit`` characters, with ``&`` as an
+    entity (Graphviz decodes entities such as ``&amp;`` in every label and tooltip)."""
+    return one_line(text, limit).replace("&", "&amp;")
 
 
 def _plain(text: str, limit: int | None = _LABEL_LIMIT) -> str:
@@ -194,15 +213,22 @@ class ValueGraph(graphviz.Digraph):
         Same arguments as ``graphviz.Digraph.pipe``; ``engine`` is the layout
         algorithm ('dot', 'neato', ...), as there.
         """
+        out = self._run(format, renderer, formatter, neato_no_op, quiet, engine, self.timeout)
+        return out if encoding is None else out.decode(encoding)
+
+    def _run(
+        self, format: str | None, renderer: str | None, formatter: str | None,
+        neato_no_op: bool | int | None, quiet: bool, engine: str | None, timeout: float | None,
+    ) -> bytes:
         if formatter is not None and renderer is None:
-            raise graphviz.RequiredArgumentError("formatter given without renderer")
+            raise graphviz.RequiredArgumentError(
+                f"formatter={formatter!r} given without renderer: pass renderer= too")
         spec = ":".join(f for f in (format or self.format, renderer, formatter) if f)
         extra = [f"-n{int(neato_no_op)}"] if neato_no_op else []
-        out = run_engine(
+        return run_engine(
             self.source, spec, layout=engine or self.engine, executable=self.executable,
-            timeout=self.timeout, extra_args=extra, encoding=self.encoding, quiet=quiet,
+            timeout=timeout, extra_args=extra, encoding=self.encoding, quiet=quiet,
         )
-        return out if encoding is None else out.decode(encoding)
 
     def render(
         self,
@@ -228,7 +254,10 @@ class ValueGraph(graphviz.Digraph):
         source goes to ``filename`` (in ``directory``) and the output next to
         it with the format appended (``graph.gv.svg``); ``outfile='graph.svg'``
         picks the format from the extension and saves the source as
-        ``graph.gv`` beside it.
+        ``graph.gv``. As in graphviz, ``outfile`` is taken as it is when
+        ``directory`` is given (only the source goes into ``directory``), and
+        inside the graph's own ``directory`` otherwise. Missing folders are
+        created.
         """
         if outfile is not None:
             out = Path(outfile)
@@ -242,7 +271,8 @@ class ValueGraph(graphviz.Digraph):
             if filename is None:  # the DOT source goes next to the output
                 filename = (out.with_suffix(".gv") if out.suffix != ".gv"
                             else out.with_name(out.name + ".gv"))
-            out = Path(directory if directory is not None else self.directory, out)
+            if directory is None:  # graphviz's rule: an explicit directory is for the source
+                out = Path(self.directory, out)
         fmt = format or self.format
         filepath = self.save(filename, directory=directory, skip_existing=None)
         if outfile is None:
@@ -270,19 +300,23 @@ class ValueGraph(graphviz.Digraph):
         exclude: Iterable[str] | None = None,
         **_: Any,
     ) -> dict[str, bytes | str]:
-        """What Jupyter shows: the SVG, or text with a one-line hint if it cannot be made.
+        """What Jupyter shows: the picture, or text with a one-line hint if it cannot be made.
 
-        Never raises: a notebook cell that displays a graph always shows something.
+        The picture is in the format ``graphviz.set_jupyter_format()`` chose
+        (SVG unless changed). Never raises: a notebook cell that displays a
+        graph always shows something, and within :data:`DISPLAY_TIMEOUT`
+        seconds unless ``timeout=`` was given to :func:`draw_dot`.
         """
         try:
-            wanted = set(include) if include is not None else {"image/svg+xml"}
+            wanted = set(include) if include is not None else {self._jupyter_mimetype}
             wanted -= set(exclude or ())
+            timeout = self.timeout if self.timeout is not None else DISPLAY_TIMEOUT
             bundle: dict[str, bytes | str] = {}
             for mime, fmt in (("image/svg+xml", "svg"), ("image/png", "png"),
                               ("image/jpeg", "jpeg")):
                 if mime in wanted:
-                    bundle[mime] = self.pipe(format=fmt, quiet=True,
-                                             encoding="utf-8" if fmt == "svg" else None)
+                    out = self._run(fmt, None, None, None, True, None, timeout)
+                    bundle[mime] = out.decode("utf-8") if fmt == "svg" else out
             return bundle
         except GraphvizEngineNotFound:
             hint = _NO_ENGINE_HINT
@@ -340,23 +374,35 @@ def draw_dot(
       ``layers.1.neurons.3`` into ``layers.1``, ``collapse=2`` into
       ``layers.1.neurons.3``. ``collapse='layers.0'`` (or a list of such
       scopes) collapses just those. The root is always drawn as itself.
-    * ``max_nodes`` (default 2,500) bounds the Values and summary nodes
-      drawn, and the edges to three per allowed node (a dense graph is slow to
-      lay out and unreadable). Beyond it, with ``collapse`` left out, a graph
+    * ``max_nodes`` (default 2,500) is the budget that keeps a layout to
+      seconds. It bounds the Values and summary nodes drawn, the edges to
+      :data:`EDGES_PER_NODE` per allowed node (a dense graph is slow to lay
+      out and unreadable), and the ranks the edges skip, summed, to
+      :data:`SKIPS_PER_NODE` per allowed node: the layout routes an edge
+      through a hidden node on each rank it skips, so a small graph whose
+      values are used far from where they are made (a loss summed over the
+      steps of a recurrence, a value reused many steps later) can be slower
+      than a big one. Beyond the budget, with ``collapse`` left out, a graph
       with scopes is collapsed automatically at the deepest level that fits
       and is not a tangle (a caption says so); otherwise
-      :class:`GraphTooLargeError` says what to do. ``max_nodes=None`` removes
-      the bound (a layout takes about a second per 2,000 nodes).
+      :class:`GraphTooLargeError` says what was over and what to do: draw a
+      smaller part (``draw_dot(v)`` for a Value ``v`` the root is made of),
+      or pass a larger ``max_nodes`` or ``max_nodes=None`` knowing that the
+      layout may then take minutes (``timeout=`` still stops it).
     * A leaf used far (more than :data:`LEAF_SPAN` ranks) from its other uses,
       like a weight reused at every step of a recurrence, is drawn again,
       dashed, next to those uses: edges stay short and the layout fast.
-    * A drawing of more than :data:`LIGHT_LAYOUT_NODES` nodes gets a bounded
-      layout effort (the ``nslimit`` and ``mclimit`` graph attributes); set
-      them in ``g.graph_attr`` to choose another.
+    * The layout effort is always bounded (the ``nslimit`` and ``mclimit``
+      graph attributes, 1 for small drawings and less beyond
+      :data:`LIGHT_LAYOUT_NODES` nodes and hidden nodes), and edges are drawn
+      straight (``splines='line'``) when they skip more than
+      :data:`STRAIGHT_EDGES_SKIPS` ranks in all; set these in ``g.graph_attr``
+      to choose otherwise.
 
     ``format`` is the default output format (as in graphviz), ``executable``
-    and ``timeout`` choose the layout program and bound its run (see
-    :mod:`autograd.render.engines`).
+    and ``timeout`` choose the layout program and bound its run in seconds
+    (see :mod:`autograd.render.engines`; by default 60 s for ``pipe()`` and
+    ``render()``, :data:`DISPLAY_TIMEOUT` for a notebook's display).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value as its root, got {type(root).__name__}")
@@ -372,45 +418,42 @@ def draw_dot(
         raise ValueError(f"cluster must be True, False or a depth >= 0, got {cluster!r}")
     graph = Graph(root)
     keys = _collapse_keys(graph, collapse)
+    rank = _ranks(graph)
+    copies = _leaf_copies(graph, keys, rank)
+    size = _size(graph, keys, copies)
     caption = ""
-    if max_nodes is not None:
-        size = _size(graph, keys)
-        if not _fits(size, max_nodes):
-            what = (f"{size[0]:,} nodes and {size[1]:,} edges, more than max_nodes={max_nodes:,} "
-                    f"allows ({max_nodes:,} nodes, {EDGES_PER_NODE * max_nodes:,} edges)")
-            if collapse is not None:  # the caller chose how to collapse: no second guessing
-                done = any(k is not None for k in keys)
-                raise GraphTooLargeError(
-                    (f"collapsed with collapse={collapse!r}, the graph still has {what}. Collapse "
-                     f"more (a smaller depth)" if done else
-                     f"with collapse={collapse!r}, the graph has {what}. Collapse it "
-                     f"(collapse=1, or leave collapse out to collapse as needed)")
-                    + ", draw a smaller part of it, read it with render_text(), or raise "
-                    "max_nodes (a layout takes about a second per 2,000 nodes).",
-                    size[0], max_nodes,
-                )
-            depth, collapsed = _auto_collapse(graph, max_nodes)
-            if collapsed is None:
-                how = (
-                    "even with every module collapsed it is too big"
-                    if any(node.scope for node in graph.nodes) else
-                    "its nodes have no scope to collapse by (build the model inside "
-                    "autograd.scope(...) blocks, as nn modules do, then pass collapse=1)"
-                )
-                raise GraphTooLargeError(
-                    f"the graph is too big to draw: it has {what}, and {how}. Pass "
-                    f"max_nodes=None to draw it anyway (a layout takes about a second per "
-                    f"2,000 nodes, more when values are reused far apart), draw a smaller part "
-                    f"of it, or read it with render_text().", size[0], max_nodes,
-                )
-            keys = collapsed
-            caption = (f"{size[0]:,} nodes, {size[1]:,} edges: too many to draw one by one "
-                       f"(max_nodes={max_nodes:,}), so modules are collapsed to depth {depth}; "
-                       f"pass collapse= or max_nodes= to choose")
+    if max_nodes is not None and not size.fits(max_nodes):
+        what = size.describe(max_nodes)
+        if collapse is not None:  # the caller chose how to collapse: no second guessing
+            raise GraphTooLargeError(
+                _chosen_collapse_hint(collapse, keys, what), size, max_nodes)
+        depth, collapsed = _auto_collapse(graph, max_nodes, rank)
+        if collapsed is None:
+            how = (
+                "even with every module collapsed it is too big"
+                if any(node.scope for node in graph.nodes) else
+                "its nodes have no scope to collapse by (build the model inside "
+                "autograd.scope(...) blocks, as nn modules do, then pass collapse=1)"
+            )
+            raise GraphTooLargeError(
+                f"the graph is too big to draw: it has {what}, and {how}. Draw a smaller part "
+                f"of it (draw_dot(v) for a Value v it is made of), read it with render_text() "
+                f"or explain(), or pass a larger max_nodes= (or max_nodes=None) knowing that "
+                f"the layout may then take minutes.", size, max_nodes,
+            )
+        keys, copies = collapsed
+        too_many = size.nodes > max_nodes or size.edges > EDGES_PER_NODE * max_nodes
+        caption = (f"{size.nodes:,} nodes, {size.edges:,} edges: too many to draw one by one"
+                   if too_many else
+                   f"{size.nodes:,} nodes whose edges skip {size.skips:,} ranks: too long to "
+                   f"lay out one by one")
+        caption += (f" (max_nodes={max_nodes:,}), so modules are collapsed to depth {depth}; "
+                    f"pass collapse= or max_nodes= to choose")
+        size = _size(graph, keys, copies)
     return _draw(
-        graph, keys, format=format, rankdir=rankdir, roles=graph.roles(params), colors=colors,
-        heat=heat, tooltips=tooltips, cluster_depth=cluster_depth, precision=precision,
-        caption=caption, executable=executable, timeout=timeout,
+        graph, keys, copies, size, format=format, rankdir=rankdir, roles=graph.roles(params),
+        colors=colors, heat=heat, tooltips=tooltips, cluster_depth=cluster_depth,
+        precision=precision, caption=caption, executable=executable, timeout=timeout,
     )
 
 
@@ -465,58 +508,158 @@ def _collapse_keys(
     return keys
 
 
-def _size(graph: Graph, keys: list[str | None]) -> tuple[int, int]:
-    """How many Values and summary nodes, and how many edges, a drawing with these keys has."""
-    groups = {k for k in keys if k is not None}
-    nodes = len(keys) - sum(1 for k in keys if k is not None) + len(groups)
-    edges = 0
+class _Size(NamedTuple):
+    """What a drawing asks of the layout."""
+
+    nodes: int  # Values and summary nodes (what max_nodes counts)
+    edges: int
+    skips: int  # ranks skipped by edges, summed over the edges
+    drawn: int  # every node given to the layout: op nodes and leaf copies too
+
+    def fits(self, max_nodes: int) -> bool:
+        return (self.nodes <= max_nodes and self.edges <= EDGES_PER_NODE * max_nodes
+                and self.skips <= SKIPS_PER_NODE * max_nodes)
+
+    def describe(self, max_nodes: int) -> str:
+        """What is over the limit, and the limit: for error messages."""
+        parts = [f"{self.nodes:,} nodes", f"{self.edges:,} edges"]
+        if self.skips > SKIPS_PER_NODE * max_nodes:
+            parts.append(f"edges that skip {self.skips:,} ranks in all (values used far from "
+                         f"where they are made)")
+        return (f"{', '.join(parts[:-1])} and {parts[-1]}, more than max_nodes={max_nodes:,} "
+                f"allows ({max_nodes:,} nodes, {EDGES_PER_NODE * max_nodes:,} edges, "
+                f"{SKIPS_PER_NODE * max_nodes:,} skipped ranks)")
+
+
+def _size(graph: Graph, keys: list[str | None], copies: dict[tuple[int, int], int]) -> _Size:
+    """The size of the drawing these keys and leaf copies give, and how long its edges are.
+
+    dot lays an edge that skips k ranks out as a chain of k hidden nodes, so a
+    small graph whose values are used far from where they are made (a loss
+    summed over every step of a recurrence) is a big layout: its time grows
+    with the skipped ranks, not with the nodes. Ranks are estimated as dot
+    chooses them: each node as early as its inputs allow, then moved later when
+    it has more uses than inputs (which shortens more edges than it stretches).
+    """
+    parents = graph.parents
+    src: list[int] = []  # the drawing's edges, between units numbered from 0
+    dst: list[int] = []
+    unit = [0] * len(parents)  # node -> the unit that shows its value
+    groups: dict[str, int] = {}
+    leaf_copy: dict[tuple[int, int], int] = {}
     pairs: set[tuple[Any, Any]] = set()  # edges into or out of a summary node, drawn once
-    for i, ps in enumerate(graph.parents):
+    units = values = 0
+    for i, ps in enumerate(parents):
         k = keys[i]
         if k is None:
-            if ps:
-                edges += 1  # op -> Value
-            for p in ps:
+            values += 1
+            if not ps:
+                unit[i] = units
+                units += 1
+                continue
+            op, unit[i] = units, units + 1
+            units += 2
+            for position, p in enumerate(ps):
                 kp = keys[p]
                 if kp is None:
-                    edges += 1
+                    copy = copies.get((i, position), 0)
+                    if copy:
+                        u = leaf_copy.get((p, copy))
+                        if u is None:
+                            u = leaf_copy[(p, copy)] = units
+                            units += 1
+                    else:
+                        u = unit[p]
+                elif (kp, i) in pairs:
+                    continue
                 else:
                     pairs.add((kp, i))
+                    u = groups[kp]
+                src.append(u)
+                dst.append(op)
+            src.append(op)  # after the inputs, so that edges come in topological order
+            dst.append(op + 1)
         else:
+            g = groups.get(k)
+            if g is None:
+                g = groups[k] = units
+                units += 1
+            unit[i] = g
             for p in ps:
                 kp = keys[p]
                 if kp != k:
-                    pairs.add((p if kp is None else kp, k))
-    return nodes, edges + len(pairs)
+                    pair = (p if kp is None else kp, k)
+                    if pair not in pairs:
+                        pairs.add(pair)
+                        src.append(unit[p])
+                        dst.append(g)
+    rank = [0] * units
+    for a, b in zip(src, dst):  # edges come in topological order (but for summary nodes)
+        if rank[b] <= rank[a]:
+            rank[b] = rank[a] + 1
+    outs: list[list[int]] = [[] for _ in range(units)]
+    ins = [0] * units
+    for a, b in zip(src, dst):
+        outs[a].append(b)
+        ins[b] += 1
+    for u in range(units - 1, -1, -1):
+        if len(outs[u]) > ins[u]:
+            rank[u] = max(rank[u], min(rank[b] for b in outs[u]) - 1)
+    skips = 0
+    for a, b in zip(src, dst):
+        span = abs(rank[b] - rank[a])
+        if span > 1:
+            skips += span - 1
+    return _Size(values + len(groups), len(src), skips, units)
 
 
-def _fits(size: tuple[int, int], max_nodes: int) -> bool:
-    return size[0] <= max_nodes and size[1] <= EDGES_PER_NODE * max_nodes
+def _chosen_collapse_hint(
+    collapse: bool | int | str | Iterable[str], keys: list[str | None], what: str
+) -> str:
+    """Why a drawing collapsed as the caller asked is still too big, and what to try."""
+    if not any(k is not None for k in keys):
+        return (f"with collapse={collapse!r}, the graph has {what}. Collapse it (collapse=1, "
+                f"or leave collapse out to collapse as needed), draw a smaller part of it "
+                f"(draw_dot(v) for a Value v it is made of), or read it with render_text().")
+    if collapse is True or collapse == 1:
+        more = ""  # depth 1 is as collapsed as it gets
+    elif isinstance(collapse, int):
+        more = f"collapse more (collapse={collapse - 1} or 1), "
+    else:
+        more = "collapse more modules (collapse=1), "
+    return (f"collapsed with collapse={collapse!r}, the graph still has {what}. Try: {more}"
+            f"draw a smaller part of it (draw_dot(v) for a Value v it is made of, such as one "
+            f"sample's loss), read it with render_text(), or pass a larger max_nodes= knowing "
+            f"that the layout then takes longer (about a second per 2,000 nodes).")
 
 
-def _auto_collapse(graph: Graph, max_nodes: int) -> tuple[int, list[str | None] | None]:
-    """The collapse depth to draw a graph too big for ``max_nodes`` at, and its keys.
+def _auto_collapse(
+    graph: Graph, max_nodes: int, rank: list[int]
+) -> tuple[int, tuple[list[str | None], dict[tuple[int, int], int]] | None]:
+    """The collapse depth to draw a graph too big for ``max_nodes`` at, its keys and leaf copies.
 
     The deepest depth that fits and is not a tangle (at most two edges per
     node: collapsing neurons of a dense layer that each read every input gives
     a hairball); failing that, the shallowest depth that fits.
     """
     depths = {len(module_path(node.scope)) for node in graph.nodes}
-    fitting: tuple[int, list[str | None]] | None = None
+    fitting: tuple[int, tuple[list[str | None], dict[tuple[int, int], int]]] | None = None
     for depth in range(max(depths), 0, -1):
         keys = _collapse_keys(graph, depth)
-        nodes, edges = _size(graph, keys)
-        if _fits((nodes, edges), max_nodes):
-            if edges <= 2 * nodes:
-                return depth, keys
-            fitting = (depth, keys)
+        copies = _leaf_copies(graph, keys, rank)
+        size = _size(graph, keys, copies)
+        if size.fits(max_nodes):
+            if size.edges <= 2 * size.nodes:
+                return depth, (keys, copies)
+            fitting = (depth, (keys, copies))
     return fitting if fitting is not None else (0, None)
 
 
 class _Group:
     """What one summary node stands for."""
 
-    __slots__ = ("key", "name", "members", "abs_grads", "leaves", "ops", "children")
+    __slots__ = ("key", "name", "members", "abs_grads", "leaves", "ops", "children", "kinds",
+                 "child_kinds")
 
     def __init__(self, key: str, name: str) -> None:
         self.key = key
@@ -526,6 +669,29 @@ class _Group:
         self.leaves: list[Value] = []
         self.ops: Counter[str] = Counter()
         self.children: dict[str, set[str]] = defaultdict(set)
+        # The kind= of the scope blocks that made the members, for the module and for each
+        # child ('neurons.3'); a name is shown only when the members agree on one.
+        self.kinds: set[str] = set()
+        self.child_kinds: dict[str, set[str]] = defaultdict(set)
+
+    def kind(self) -> str | None:
+        """What the module is (``Layer(16 -> 16, ReLU)``), if its scope says so unambiguously."""
+        return next(iter(self.kinds)) if len(self.kinds) == 1 else None
+
+    def _child_kind(self, names: set[str]) -> str | None:
+        found = {kind for name in names for kind in self.child_kinds.get(name, ())}
+        every = all(len(self.child_kinds.get(name, ())) == 1 for name in names)
+        return next(iter(found)) if every and len(found) == 1 else None
+
+    def _children(self) -> list[str]:
+        parts = []
+        for stem, names in sorted(self.children.items()):
+            kind = self._child_kind(names)
+            if len(names) > 1 or names != {stem}:  # indexed: 'neurons.0', 'neurons.1', ...
+                parts.append(f"{len(names)} x {kind or stem}")
+            else:
+                parts.append(f"{stem}: {kind}" if kind else stem)
+        return parts
 
     def mean_abs_grad(self) -> float:
         """Mean |grad| of the parameters (NaN when there are none)."""
@@ -540,12 +706,10 @@ class _Group:
         return math.fsum(self.abs_grads) / len(self.abs_grads)
 
     def lines(self, precision: int) -> list[str]:
-        lines = [self.key]
+        kind = self.kind()
+        lines = [f"{self.key}: {kind}" if kind else self.key]
         if self.children:
-            lines.append(", ".join(
-                f"{len(names)} x {stem}" if len(names) > 1 or names != {stem} else stem
-                for stem, names in sorted(self.children.items())
-            ))
+            lines.append(", ".join(self._children()))
         n_ops = sum(self.ops.values())
         if n_ops:
             common = self.ops.most_common(4)
@@ -559,8 +723,10 @@ class _Group:
         return lines
 
     def tooltip(self) -> list[str]:
-        lines = [f"module {self.key}: {self.members:,} nodes drawn as one"]
-        lines += [f"{len(names)} x {stem}" for stem, names in sorted(self.children.items())]
+        kind = self.kind()
+        lines = [f"module {self.key}{f' ({kind})' if kind else ''}: {self.members:,} nodes "
+                 f"drawn as one"]
+        lines += self._children()
         lines += [f"{c:,} x {s}" for s, c in self.ops.most_common(12)]
         if self.leaves:
             grads = [abs(v.grad) for v in self.leaves]
@@ -572,6 +738,8 @@ class _Group:
 def _groups(graph: Graph, keys: list[str | None]) -> dict[str, _Group]:
     """What each summary node stands for, by scope, in the order they first appear."""
     groups: dict[str, _Group] = {}
+    # Many nodes share one scope name: read each name's modules and kinds once.
+    scopes: dict[int, tuple[list[str], dict[str, str]]] = {}
     for i, k in enumerate(keys):
         if k is None:
             continue
@@ -585,17 +753,29 @@ def _groups(graph: Graph, keys: list[str | None]) -> dict[str, _Group]:
             group.ops[node._op if node.op is None else node.op.symbol] += 1
         else:
             group.leaves.append(node)
+        scope = node.scope
+        info = scopes.get(id(scope))
+        if info is None:
+            info = scopes[id(scope)] = (module_path(scope), scope_kinds(scope))
+        path, kinds = info
+        kind = kinds.get(k)
+        if kind is not None:
+            group.kinds.add(kind)
         depth = len(module_path(k))
-        path = module_path(node.scope)
         if len(path) > depth:  # a submodule: count 'neurons.3' under 'neurons'
             child = path[depth]
             group.children[child.split(".")[0]].add(child)
+            kind = kinds.get(".".join(path[: depth + 1]))
+            if kind is not None:
+                group.child_kinds[child].add(kind)
     return groups
 
 
 def _draw(
     graph: Graph,
     keys: list[str | None],
+    copies: dict[tuple[int, int], int],
+    size: _Size,
     *,
     format: str,
     rankdir: str,
@@ -615,7 +795,9 @@ def _draw(
         format=format, graph_attr={"rankdir": rankdir}, executable=executable,
         timeout=timeout, text=render_text(graph, max_rows=40, precision=precision),
     )
-    g.node_attr.update(shape="record")
+    g.node_attr.update(shape="record", fontname=FONT)
+    g.edge_attr.update(fontname=FONT)
+    g.graph_attr.update(fontname=FONT)
 
     groups = _groups(graph, keys)
 
@@ -663,7 +845,6 @@ def _draw(
         k = keys[i]
         return f"n{i}" if k is None else groups[k].name
 
-    copies = _leaf_copies(graph, keys)
     drawn_copies: set[str] = set()
     counted: Counter[tuple[str, str]] = Counter()
     for i, node in enumerate(nodes):
@@ -716,13 +897,13 @@ def _draw(
         else:
             g.edge(src, dst)
 
-    drawn = sum(1 for k in keys if k is None) + len(groups) + len(drawn_copies) + sum(
-        1 for i, k in enumerate(keys) if k is None and parents[i])
-    if drawn > LIGHT_LAYOUT_NODES:
-        # dot's defaults iterate until nothing improves; on a big graph that can take
-        # minutes for a picture no better to the eye. Bound the work instead.
-        effort = f"{LIGHT_LAYOUT_NODES / drawn:.3g}"
-        g.graph_attr.update(nslimit=effort, mclimit=effort)
+    # dot's defaults iterate until nothing improves, which on a graph with long edges can
+    # take minutes even when it is small, for a picture no better to the eye. Bound the
+    # work always, and more tightly as the layout (nodes and hidden nodes) grows.
+    effort = f"{min(1.0, LIGHT_LAYOUT_NODES / (size.drawn + size.skips)):.3g}"
+    g.graph_attr.update(nslimit=effort, mclimit=effort)
+    if size.skips > STRAIGHT_EDGES_SKIPS:
+        g.graph_attr["splines"] = "line"
     for cluster_path in sorted(clusters, key=len, reverse=True):
         parent = clusters[cluster_path[:-1]] if len(cluster_path) > 1 else g
         parent.subgraph(clusters[cluster_path])
@@ -766,7 +947,9 @@ def _ranks(graph: Graph) -> list[int]:
     return rank
 
 
-def _leaf_copies(graph: Graph, keys: list[str | None]) -> dict[tuple[int, int], int]:
+def _leaf_copies(
+    graph: Graph, keys: list[str | None], rank: list[int]
+) -> dict[tuple[int, int], int]:
     """Uses of a leaf far (in ranks) from its first use, each -> the copy of the leaf drawn there.
 
     A weight reused at every step of a long computation would otherwise have
@@ -774,7 +957,6 @@ def _leaf_copies(graph: Graph, keys: list[str | None]) -> dict[tuple[int, int], 
     with the ranks they cross. So a leaf is drawn again (dashed) next to each
     group of uses more than :data:`LEAF_SPAN` ranks after the previous group.
     """
-    rank = _ranks(graph)
     copies: dict[tuple[int, int], int] = {}
     for p, uses in enumerate(graph.consumers):
         if graph.parents[p] or keys[p] is not None or len(uses) < 2:
@@ -879,7 +1061,7 @@ def save(root: Value | ValueGraph, path: str | os.PathLike[str], **kwargs: Any) 
 
     ``.svg``, ``.png``, ``.jpg``/``.jpeg``, or ``.dot``/``.gv`` for the DOT
     source (which needs no layout engine). ``kwargs`` go to :func:`draw_dot`.
-    Returns the path written.
+    Missing folders are created. Returns the path written.
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -891,6 +1073,7 @@ def save(root: Value | ValueGraph, path: str | os.PathLike[str], **kwargs: Any) 
     g = _as_graph(root, kwargs)
     fmt = FORMATS[suffix]
     data = g.source.encode(g.encoding) if fmt is None else g.pipe(format=fmt, quiet=True)
+    target.parent.mkdir(parents=True, exist_ok=True)  # as render() does
     target.write_bytes(data)
     return target
 

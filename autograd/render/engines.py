@@ -4,7 +4,8 @@ A fresh machine has no system Graphviz, so the engine is looked for in this
 order, and the first one found is used:
 
 1. an explicit override: the ``executable=`` argument, else the
-   ``CHAINRULE_DOT`` environment variable (a path or a command name);
+   ``CHAINRULE_DOT`` environment variable (a path, or a command name looked
+   for in the interpreter's scripts folders, then on ``PATH``);
 2. ``graphviz-pure`` (a pip-installable engine, a dependency of chainrule) in
    the running interpreter's scripts folders (so a virtual environment works
    without being activated, and so does ``pip install --user``), then on
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -120,10 +122,23 @@ def interpreter_script_dirs() -> list[str]:
     return dirs
 
 
+def _is_program(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
 def _resolve(name: str) -> str | None:
-    """A path or a command name -> the executable's path, or None."""
+    """A path or a command name -> the executable's path, or None.
+
+    A bare command name is looked for in the interpreter's scripts folders
+    before ``PATH``, as the default lookup does, so ``CHAINRULE_DOT=graphviz-pure``
+    finds the same program in an environment that is not activated.
+    """
     if os.path.dirname(name):
-        return name if os.path.isfile(name) and os.access(name, os.X_OK) else None
+        return name if _is_program(name) else None
+    for folder in interpreter_script_dirs():
+        candidate = os.path.join(folder, _exe_name(name))
+        if _is_program(candidate):
+            return candidate
     return shutil.which(name)
 
 
@@ -149,7 +164,8 @@ def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]
         name, origin = override
         path = _resolve(name)
         if path is None:
-            tried.append(f"{name!r} from the {origin}: not an executable file or a command on PATH")
+            tried.append(f"{name!r} from the {origin}: not an executable file, nor a command in "
+                         f"the interpreter's scripts folders or on PATH")
         else:
             found.append(Engine(path, origin))
         return found, tried
@@ -166,8 +182,7 @@ def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]
 
     for folder in interpreter_script_dirs():
         candidate = os.path.join(folder, _exe_name(PURE))
-        ok = os.path.isfile(candidate) and os.access(candidate, os.X_OK)
-        add(candidate if ok else None, "the interpreter's scripts folder",
+        add(candidate if _is_program(candidate) else None, "the interpreter's scripts folder",
             f"{PURE} in the interpreter's scripts folder {folder}: not there")
     add(shutil.which(PURE), "PATH", f"{PURE} on PATH: not found")
     add(shutil.which(SYSTEM), "PATH (system Graphviz)", f"{SYSTEM} (system Graphviz) on PATH: "
@@ -215,9 +230,7 @@ def run_engine(
     for engine in found:
         cmd = engine.command(format, layout, extra_args)
         try:
-            proc = subprocess.run(
-                cmd, input=data, capture_output=True, timeout=timeout, check=False
-            )
+            returncode, stdout, raw_stderr = _run(cmd, data, timeout)
         except subprocess.TimeoutExpired as exc:
             stderr = _text(exc.stderr)
             raise GraphvizEngineError(
@@ -230,17 +243,60 @@ def run_engine(
         except OSError as exc:
             tried.append(f"{engine.path} (from the {engine.origin}): could not be started: {exc}")
             continue
-        if proc.returncode != 0:
-            stderr = _text(proc.stderr)
+        if returncode != 0:
+            stderr = _text(raw_stderr)
             raise GraphvizEngineError(
-                f"{engine.path} failed with exit status {proc.returncode} on "
+                f"{engine.path} failed with exit status {returncode} on "
                 f"`{' '.join(cmd[1:])}`:\n{stderr or '(no error output)'}",
-                command=cmd, source=source, stderr=stderr, returncode=proc.returncode,
+                command=cmd, source=source, stderr=stderr, returncode=returncode,
             )
-        if not quiet and proc.stderr:
-            sys.stderr.write(_text(proc.stderr) + "\n")
-        return proc.stdout
+        if not quiet and raw_stderr:
+            sys.stderr.write(_text(raw_stderr) + "\n")
+        return stdout
     raise GraphvizEngineNotFound(tried, source)
+
+
+def _run(cmd: list[str], data: bytes, timeout: float) -> tuple[int, bytes, bytes]:
+    """Run ``cmd`` with ``data`` on stdin: its exit status, stdout and stderr.
+
+    On POSIX the engine gets a process group of its own, so a timeout (or a
+    Ctrl-C) stops everything it started, not just the program named: a wrapper
+    script's layout process would otherwise run on, and keep the output pipe
+    open. Windows has no process groups to kill this way; there only the
+    program itself is stopped.
+    """
+    posix = os.name == "posix"
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=posix,
+    )
+    try:
+        stdout, stderr = proc.communicate(data, timeout=timeout)
+    except BaseException as exc:
+        _stop(proc, posix)
+        if not isinstance(exc, subprocess.TimeoutExpired):
+            proc.wait()
+            raise
+        try:  # what it wrote before it was stopped, if the pipes close
+            _, stderr = proc.communicate(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            stderr = b""
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        proc.wait()
+        raise subprocess.TimeoutExpired(cmd, timeout, stderr=stderr) from None
+    return proc.returncode, stdout, stderr
+
+
+def _stop(proc: subprocess.Popen[bytes], posix: bool) -> None:
+    if posix:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone (or was never ours): stop the program itself
+    proc.kill()
 
 
 def _text(raw: bytes | str | None) -> str:

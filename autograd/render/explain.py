@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ..engine import Value
-from .graph import Graph
+from .graph import Graph, describe
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,21 @@ class Explanation:
         i, node = self.index, self.node
         name = g.name(i)
         root_name = g.name(len(g) - 1)
+        not_run = g.nodes[-1].grad == 0.0
         if not self.steps:
+            if not_run:
+                return (f"{name}.grad = 0: backward() has not been run from {name} (or the grads "
+                        f"were zeroed since); {name}.backward() sets it to 1 and fills in the "
+                        f"grads of everything {name} is made of.")
             return (
                 f"{name}.grad = {_num(node.grad)}: {name} is the root, where backward() starts; "
                 f"it sets the root's grad to the seed (1 unless you pass backward(gradient))."
             )
+        if not_run:
+            return (f"{name}.grad = {_num(node.grad)}: backward() has not been run from "
+                    f"{root_name} ({root_name}.grad is 0; or the grads were zeroed since), so "
+                    f"no gradient has flowed back to {name} yet. Call {root_name}.backward() "
+                    f"first.")
         uses = len(self.steps)
         consumers = len({s.consumer_index for s in self.steps})
         how = "once" if uses == 1 else f"{uses} times" + (
@@ -115,25 +125,37 @@ class Explanation:
         if self.matches:
             lines.append(f"  sum = {_num(total)}, which is {name}.grad.")
         else:
-            lines.append(
-                f"  sum = {_num(total)}, but {name}.grad is {_num(node.grad)}: "
-                + (
-                    "a leaf's grad accumulates over backward() calls (zero it between "
-                    "passes), or it was changed after backward(), or backward() last ran "
-                    f"from a root other than {root_name}."
-                    if node.op is None else
-                    f"it was changed after backward(), or backward() last ran from a root "
-                    f"other than {root_name}."
-                )
-            )
+            if node.grad == 0.0:
+                why = (f"backward() from {root_name} has not reached it since its grad was last "
+                       f"zeroed (zero_grad() after backward()?), or backward() last ran from a "
+                       f"root other than {root_name}.")
+            elif node.op is None:
+                why = ("a leaf's grad accumulates over backward() calls (zero it between "
+                       "passes), or it was changed after backward(), or backward() last ran "
+                       f"from a root other than {root_name}.")
+            else:
+                why = (f"it was changed after backward(), or backward() last ran from a root "
+                       f"other than {root_name}.")
+            lines.append(f"  sum = {_num(total)}, but {name}.grad is {_num(node.grad)}: {why}")
         return "\n".join(lines)
 
 
-def explanation(node: Value, root: Value) -> Explanation:
+_NEEDS_ROOT = (
+    "explain(node, root) needs the root that backward() ran from, as in explain(a, L) after "
+    "L.backward(): a node does not know which ops use it (only the graph of the root does), "
+    "and remembering the last root would keep every graph you dropped alive"
+)
+
+
+def explanation(node: Value, root: Value | None = None) -> Explanation:
     """The chain-rule terms of ``node.grad`` in the graph of ``root``, as data.
 
-    ``str()`` of the result is what :func:`explain` prints.
+    ``root`` is required (see :func:`explain` for why). ``str()`` of the
+    result is what :func:`explain` prints.
     """
+    if root is None:
+        raise TypeError(f"{_NEEDS_ROOT}; got no root for {describe(node)}"
+                        if isinstance(node, Value) else f"{_NEEDS_ROOT}; got no root")
     if not isinstance(node, Value) or not isinstance(root, Value):
         raise TypeError(
             f"explain(node, root) needs two Values, got {type(node).__name__} and "
@@ -149,13 +171,21 @@ def explanation(node: Value, root: Value) -> Explanation:
     return Explanation(graph, i, tuple(steps))
 
 
-def explain(node: Value, root: Value, *, file: TextIO | None = None) -> None:
+def explain(node: Value, root: Value | None = None, *, file: TextIO | None = None) -> None:
     """Print the chain-rule steps that produced ``node.grad`` in the graph of ``root``.
 
     For each op that uses ``node``: its local derivative with respect to
     ``node``, times its own gradient (upstream), gives one term; ``node.grad``
-    is their sum. Call it after ``root.backward()``. ``file`` defaults to
-    standard output; :func:`explanation` returns the same steps as data.
+    is their sum. Call it after ``root.backward()``; before, it says so.
+    ``file`` defaults to standard output; :func:`explanation` returns the
+    same steps as data.
+
+    ``root`` is required, and a TypeError says so when it is left out: a
+    Value knows its inputs but not the ops that use it, so only the graph of
+    the root can list a node's uses (and one Value can be part of several
+    graphs). A Value could remember the last root it was back-propagated
+    from, but that reference would keep every graph you dropped alive, which
+    chainrule never does.
     """
     print(explanation(node, root), file=file if file is not None else sys.stdout)
 

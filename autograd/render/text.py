@@ -25,7 +25,7 @@ L (#3)  + 1  data -5.0000  grad 1.0000
 from __future__ import annotations
 
 from ..engine import Value
-from .graph import Graph, format_number, op_label
+from .graph import Graph, format_number, one_line, op_label
 
 STYLES = ("table", "tree")
 _MAX_INPUTS_SHOWN = 6
@@ -40,7 +40,11 @@ def render_text(
     max_depth: int = 40,
     precision: int = 4,
 ) -> str:
-    """The graph of ``root`` as plain (ASCII) text: a ``'table'`` or a ``'tree'``.
+    """The graph of ``root`` as plain text: a ``'table'`` or a ``'tree'``.
+
+    The table's columns and the tree's branches are ASCII; labels and scopes
+    appear as they are (Unicode included) on one line each, with control
+    characters as spaces and long ones cut short.
 
     ``max_rows`` limits the output (the table keeps its first and last rows,
     the tree its first lines); ``max_depth`` limits how deep the tree goes.
@@ -57,11 +61,6 @@ def render_text(
     if style == "table":
         return _table(graph, max_rows, precision)
     return _tree(graph, max_rows, max_depth, precision)
-
-
-def _short(text: str, limit: int = _MAX_LABEL) -> str:
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _inputs(parents: tuple[int, ...]) -> str:
@@ -88,11 +87,11 @@ def _table(graph: Graph, max_rows: int | None, precision: int) -> str:
             continue
         node = nodes[i]
         row = [
-            str(i), _short(node.label), op_label(node), _inputs(graph.parents[i]),
+            str(i), one_line(node.label, _MAX_LABEL), op_label(node), _inputs(graph.parents[i]),
             format_number(node.data, precision), format_number(node.grad, precision),
         ]
         if show_scope:
-            row.append(_short(node.scope, 40))
+            row.append(one_line(node.scope, 40))
         rows.append(row)
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
 
@@ -124,7 +123,7 @@ def _tree(graph: Graph, max_rows: int | None, max_depth: int, precision: int) ->
             break
         i, prefix, child_prefix, depth = stack.pop()
         node = nodes[i]
-        name = f"{_short(node.label)} (#{i})" if node.label else f"#{i}"
+        name = f"{one_line(node.label, _MAX_LABEL)} (#{i})" if node.label else f"#{i}"
         if i in shown and parents[i]:
             lines.append(f"{prefix}{name}  (shown above)")
             continue
