@@ -20,6 +20,7 @@ from .modes import (
     is_grad_enabled,
     no_grad,
     scope,
+    scope_kinds,
     set_grad_enabled,
 )
 from .ops import OPS, Domain, Op
@@ -81,6 +82,7 @@ __all__ = [
     "render_text",
     "save",
     "scope",
+    "scope_kinds",
     "set_grad_enabled",
     "softmax",
     "sum",
