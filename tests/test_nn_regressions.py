@@ -7,6 +7,8 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 import nn
 from autograd import Value
 
@@ -21,13 +23,39 @@ def test_saved_model_files_get_the_usual_mode(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left
 
 
+# With this gradient and alpha, s - m*m rounds to -8.9e-16 from the second step on:
+# the exact value is 0, since every gradient is the same.
+ROUNDS_BELOW_ZERO = 2.8067999695210286
+
+
+def _unguarded_centred_rmsprop(p: Value, lr: float, alpha: float, eps: float,
+                               steps: int) -> None:
+    """torch.optim.RMSprop(centered=True) as the formula reads, with no guard on the sqrt."""
+    s = m = 0.0
+    for _ in range(steps):
+        g = p.grad
+        s = alpha * s + (1 - alpha) * g * g
+        m = alpha * m + (1 - alpha) * g
+        p.data -= lr * g / (math.sqrt(s - m * m) + eps)
+
+
 def test_centred_rmsprop_survives_rounding_below_zero() -> None:
     p = Value(1.0)
     opt = nn.RMSProp([p], lr=0.01, alpha=4.4e-12, centered=True)
     for _ in range(3):
-        p.grad = 0.3
+        p.grad = ROUNDS_BELOW_ZERO
         opt.step()
-    assert math.isfinite(p.data)  # no math domain error from sqrt of a rounded -0.0...1
+        state = opt.state[p]
+    # The case this test is about really happens: the rounded variance is negative...
+    assert state["square_avg"] - state["grad_avg"] ** 2 < 0
+    # ...which the formula as written cannot take,
+    q = Value(1.0)
+    q.grad = ROUNDS_BELOW_ZERO
+    with pytest.raises(ValueError, match="math domain error"):
+        _unguarded_centred_rmsprop(q, lr=0.01, alpha=4.4e-12, eps=1e-8, steps=3)
+    # while the optimiser treats it as the 0 it stands for: the step is g / eps.
+    assert math.isfinite(p.data)
+    assert p.data < 1.0 - 0.01 * ROUNDS_BELOW_ZERO / 1e-8 * 0.99
 
 
 def test_sequential_tags_parameters_and_keeps_inputs_unscoped() -> None:
