@@ -99,14 +99,23 @@ def accuracy(
     values = [_as_float(o) for o in outputs]
     correct = 0
     if isinstance(values[0], list):
+        classes = len(values[0])
         for i, (row, t) in enumerate(zip(values, targets)):
             if not isinstance(row, list) or not row:
                 raise ValueError(
                     f"accuracy: output {i} is {preview(row)}; expected a list of scores"
                 )
+            if len(row) != classes:
+                raise ValueError(f"accuracy: output {i} has {len(row)} scores but output 0 has "
+                                 f"{classes}; every sample needs a score for each class")
             if not isinstance(t, numbers.Integral) or isinstance(t, bool):
                 if not (isinstance(t, float) and t.is_integer()):
                     raise ValueError(f"accuracy: target {i} is {t!r}, not a class index")
+            if not 0 <= t < classes:
+                # Such a target can never match the arg max: it would count as a
+                # silent miss, where it is a label that does not fit the model.
+                raise ValueError(f"accuracy: target {i} is class {int(t)}, outside "
+                                 f"0..{classes - 1} for {classes} scores per sample")
             predicted = max(range(len(row)), key=row.__getitem__)
             correct += predicted == int(t)
         return correct / len(values)
@@ -122,7 +131,10 @@ def accuracy(
     if negative == -1 and 0 in labels:
         raise ValueError("accuracy: targets mix -1, 0 and 1; use 0/1 or -1/+1 labels")
     thr = (0.0 if negative == -1 else 0.5) if threshold is None else real(threshold, "threshold")
-    for out, t in zip(values, targets):
+    for i, (out, t) in enumerate(zip(values, targets)):
+        if isinstance(out, list):
+            raise ValueError(f"accuracy: output {i} is a list of scores but output 0 is one "
+                             f"number; every sample needs the same number of outputs")
         predicted = 1 if out > thr else negative
         correct += predicted == t
     return correct / len(values)

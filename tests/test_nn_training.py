@@ -225,6 +225,14 @@ def test_accuracy_rules() -> None:
         accuracy([0.3, 0.2], [-1, 0])
     with pytest.raises(ValueError, match="2 samples but y has 1"):
         accuracy([0.3, 0.2], [1])
+    with pytest.raises(ValueError, match=r"target 0 is class 5, outside 0..1 for 2 scores"):
+        accuracy([[1.0, 2.0]], [5])
+    with pytest.raises(ValueError, match=r"target 1 is class -1, outside 0..2"):
+        accuracy([[1.0, 2.0, 0.0], [0.0, 1.0, 0.0]], [1, -1])
+    with pytest.raises(ValueError, match="output 1 has 3 scores but output 0 has 2"):
+        accuracy([[1.0, 2.0], [1.0, 2.0, 3.0]], [1, 2])
+    with pytest.raises(ValueError, match="output 1 is a list of scores but output 0 is one"):
+        accuracy([0.3, [0.1, 0.2]], [1, 0])
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
