@@ -237,6 +237,62 @@ def test_custom_modules_find_parameters_in_their_attributes() -> None:
         Module()(1.0)
 
 
+def test_parameters_in_nested_and_mixed_lists_are_found_with_their_positions() -> None:
+    class Grid(Module):
+        def __init__(self) -> None:
+            self.W = [[Value(1.0), Value(2.0)], (Value(3.0), Value(4.0))]
+            self.mixed = [Layer(1, 1, seed=0), Value(5.0), [Neuron(1, seed=1)], "note", 3]
+            self.sizes = [2, 3]  # numbers only: nothing to find
+
+    model = Grid()
+    assert [name for name, _ in model.named_parameters()] == [
+        "W.0.0", "W.0.1", "W.1.0", "W.1.1",
+        "mixed.0.neurons.0.w0", "mixed.0.neurons.0.b", "mixed.1", "mixed.2.0.w0", "mixed.2.0.b",
+    ]
+    assert model.num_parameters() == 9
+    assert [p.data for p in model.parameters()[:4]] == [1.0, 2.0, 3.0, 4.0]
+    assert [name for name, _ in model.named_children()] == ["mixed.0", "mixed.2.0"]
+    target = Grid()
+    target.load_state_dict({name: 0.5 for name in model.state_dict()})
+    assert target.W[1][0].data == 0.5
+
+
+def test_parameters_that_would_be_dropped_or_collide_are_errors() -> None:
+    class Heads(Module):
+        def __init__(self) -> None:
+            self.heads = {"a": Neuron(1, seed=0)}
+
+    with pytest.raises(TypeError, match="Heads.heads holds Values or modules in a dict; "
+                                        "nn finds parameters only in attributes, lists"):
+        Heads().parameters()
+
+    class Tags(Module):
+        def __init__(self) -> None:
+            self.tags = {"scale": 1.0}  # no Values: an ordinary attribute
+            self._cache = {"out": Value(0.0)}  # private: never searched
+            self.nested = [{Value(1.0)}]
+
+    with pytest.raises(TypeError, match=r"Tags.nested holds Values or modules in a set"):
+        Tags().parameters()
+
+    class Clash(Module):
+        def __init__(self) -> None:
+            self.w = [Value(0.0), Value(1.0)]  # w0, w1
+            self.w1 = Value(2.0)
+
+    with pytest.raises(ValueError, match="two different parameters are both named 'w1'"):
+        Clash().state_dict()
+
+
+def test_a_sequential_subclass_keeps_its_own_parameters() -> None:
+    class Scaled(Sequential):
+        def __init__(self) -> None:
+            super().__init__(Neuron(1, seed=0))
+            self.gain = Value(2.0, "gain")
+
+    assert [name for name, _ in Scaled().named_parameters()] == ["0.w0", "0.b", "gain"]
+
+
 # --- initialisation and seeds ------------------------------------------------------------
 
 
