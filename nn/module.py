@@ -332,8 +332,12 @@ class Sequential(Module):
     True
 
     Each step runs inside ``scope(str(i))`` so the nodes it makes carry that
-    scope, and the steps' parameters get the same prefix (``0.neurons.3``), so
-    a parameter's scope and its name agree as in an MLP.
+    scope, and each parameter's scope is set from its name in the Sequential
+    (``0.neurons.3`` for ``0.neurons.3.w0``, under the scope the Sequential is
+    made in, as for a layer), so ``name == f"{p.scope}.{p.label}"`` as in an
+    MLP. The scopes come from the names, not from what the modules carried
+    before: wrapping the same modules again gives the same scopes, and a
+    module's parameters carry the scope of the last container made around them.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -346,9 +350,12 @@ class Sequential(Module):
                 )
         self.steps = list(modules)
         self._scopes = [str(i) for i in range(len(modules))]
-        for name, module in zip(self._scopes, self.steps):
-            for p in module.parameters():
-                p.scope = f"{name}.{p.scope}" if p.scope else name
+        # A new leaf carries the scope we are in (the engine has no other public way to
+        # read it): a Sequential made inside scope('critic') gets 'critic.0...' parameters.
+        outer = Value(0.0).scope
+        for name, p in self.named_parameters():
+            path = name.rpartition(".")[0]
+            p.scope = f"{outer}.{path}" if outer and path else outer or path
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         # Named 0, 1, ... as in PyTorch, not steps.0, steps.1.

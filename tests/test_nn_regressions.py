@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import nn
-from autograd import Value
+from autograd import Value, scope
 
 
 def test_saved_model_files_get_the_usual_mode(tmp_path: Path) -> None:
@@ -67,6 +67,28 @@ def test_sequential_tags_parameters_and_keeps_inputs_unscoped() -> None:
     scopes = {v.label: v.scope for v in _leaves(out)}
     assert scopes["x0"] == "" and scopes["x1"] == ""  # inputs, not the first step's parameters
     assert scopes["b"].startswith(("0.", "1."))
+
+
+def test_sequential_scopes_follow_its_names_and_wrapping_again_changes_nothing() -> None:
+    m = nn.MLP(2, [3, 1], seed=0)
+    first = nn.Sequential(m.layers[0], m.layers[1])
+    scopes = {name: p.scope for name, p in first.named_parameters()}
+    assert scopes["0.neurons.0.w0"] == "0.neurons.0"  # not 0.layers.0.neurons.0
+    for name, p in first.named_parameters():
+        assert name == f"{p.scope}.{p.label}"
+    again = nn.Sequential(m.layers[0], m.layers[1])
+    assert {name: p.scope for name, p in again.named_parameters()} == scopes
+    # Nested: the names gain a level, and the scopes with them, matching the forward nodes.
+    outer = nn.Sequential(first)
+    assert [name for name, _ in outer.named_parameters()] == [f"0.{name}" for name in scopes]
+    for name, p in outer.named_parameters():
+        assert name == f"{p.scope}.{p.label}"
+    assert outer([0.5, -0.5]).scope == "0.1.neurons.0"
+    # Made inside a scope, like a layer: parameters and forward nodes agree again.
+    with scope("critic"):
+        critic = nn.Sequential(nn.Layer(2, 2, seed=0), nn.Layer(2, 1, seed=1))
+        out = critic([0.5, -0.5])
+    assert critic[1].neurons[0].b.scope == "critic.1.neurons.0" == out.scope
 
 
 def _leaves(root: Value) -> list[Value]:
