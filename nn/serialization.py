@@ -95,7 +95,10 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
 
     The file is written to a temporary file in the same folder and renamed
     over ``path`` only when complete, so readers see the old file or the new
-    one, never half of one. Non-finite weights are refused (ValueError).
+    one, never half of one. A new file gets the usual mode (0o666 less the
+    umask); a file written over keeps its permissions. Saving through a
+    symbolic link replaces the link with the new file and leaves the file it
+    pointed to as it was. Non-finite weights are refused (ValueError).
     """
     if not isinstance(model, Module):
         raise TypeError(f"save needs an nn Module, got {type(model).__name__}")

@@ -13,14 +13,63 @@ import nn
 from autograd import Value, scope
 
 
-def test_saved_model_files_get_the_usual_mode(tmp_path: Path) -> None:
-    old = os.umask(0o022)
+def _save_with_umask(mask: int, path: Path) -> Path:
+    old = os.umask(mask)
     try:
-        path = nn.save(nn.MLP(2, [3, 1], seed=0), tmp_path / "m.json")
+        return nn.save(nn.MLP(2, [3, 1], seed=0), path)
     finally:
         os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temporary file left
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_saved_model_files_get_the_usual_mode(tmp_path: Path) -> None:
+    assert _mode(_save_with_umask(0o022, tmp_path / "m.json")) == 0o644
+    assert _mode(_save_with_umask(0o077, tmp_path / "private.json")) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "private.json"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_saving_over_a_file_keeps_its_permissions(tmp_path: Path) -> None:
+    path = _save_with_umask(0o022, tmp_path / "m.json")
+    for mode in (0o600, 0o640, 0o755):
+        path.chmod(mode)
+        before = path.stat().st_ino
+        _save_with_umask(0o022, path)
+        assert _mode(path) == mode
+        assert path.stat().st_ino != before  # really a new file, renamed over the old one
+    path.chmod(0o6700)  # setuid and setgid are not carried over to a written file
+    _save_with_umask(0o022, path)
+    assert _mode(path) == 0o700
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_saving_never_reads_or_sets_the_process_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_umask(mask: int) -> int:
+        raise AssertionError("os.umask changes the mode of files other threads create")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    nn.save(nn.MLP(2, [3, 1], seed=0), tmp_path / "m.json")
+    nn.save(nn.MLP(2, [3, 1], seed=1), tmp_path / "m.json")
+    assert nn.load(tmp_path / "m.json").state_dict() == nn.MLP(2, [3, 1], seed=1).state_dict()
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix", reason="symbolic links")
+def test_saving_through_a_symbolic_link_replaces_the_link(tmp_path: Path) -> None:
+    real = _save_with_umask(0o022, tmp_path / "real.json")
+    real.chmod(0o600)
+    before = real.read_bytes()
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    _save_with_umask(0o022, link)
+    assert not link.is_symlink() and _mode(link) == 0o600  # the mode of the file it named
+    assert real.read_bytes() == before
+    assert nn.load(link).state_dict() == nn.MLP(2, [3, 1], seed=0).state_dict()
 
 
 # With this gradient and alpha, s - m*m rounds to -8.9e-16 from the second step on:
