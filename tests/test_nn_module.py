@@ -336,10 +336,30 @@ def test_seeds_reproduce_and_never_touch_the_global_random_state() -> None:
     assert MLP(2, [8, 1], seed=8).state_dict() != a.state_dict()
     rng = random.Random(7)
     assert MLP(2, [8, 1], seed=rng).state_dict() == a.state_dict()
-    MLP(2, [8, 1])  # no seed: its own generator, seeded by the OS
-    drop = Dropout(0.5)
-    drop([Value(1.0)] * 10)
-    nn.data.make_moons(20, noise=0.1)
+    assert random.getstate() == state
+
+
+def test_nothing_without_a_seed_touches_the_global_random_state() -> None:
+    """Everything that draws, with seed=None: its own generator seeded by the OS."""
+    state = random.getstate()
+    MLP(2, [8, 1])
+    MLP(2, [4, 1], init="xavier")
+    Layer(3, 2, init="he")
+    Neuron(2)
+    model = Sequential(Layer(2, 4), Dropout(0.5), Layer(4, 1, "linear"))
+    Dropout(0.5)([Value(1.0)] * 10)
+    for make in (nn.data.make_moons, nn.data.make_circles, nn.data.make_spirals,
+                 nn.data.make_regression):
+        make(20, noise=0.1)  # type: ignore[operator]
+    nn.data.make_blobs(20)
+    nn.data.make_xor(8, noise=0.1)
+    X, y = nn.data.make_moons(20, noise=0.1, seed=0)
+    nn.data.train_test_split(X, y)
+    for _ in nn.data.DataLoader(X, y, batch_size=4):
+        pass
+    # fit shuffles its batches and runs the dropout in training mode.
+    nn.fit(model, X, y, loss="bce_with_logits", epochs=2, batch_size=5, verbose=False)
+    nn.predict(model, X)
     assert random.getstate() == state
 
 
