@@ -321,9 +321,10 @@ def fit(
                     history[key].append(value)
                 if scheduler is not None:
                     scheduler.step()
-                bar.update(1)
+                # The numbers first: update() draws the bar, so it shows this epoch's.
                 shown = {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
                 bar.set_postfix(shown, refresh=False)
+                bar.update(1)
                 if on_epoch_end is not None and on_epoch_end(epoch, logs) is True:
                     history.stopped = f"on_epoch_end asked to stop after epoch {epoch}"
                     break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import time
@@ -195,6 +196,32 @@ def test_the_progress_bar_is_quiet_off_a_terminal_and_shows_loss_and_accuracy_on
     screen.truncate()
     fit(MLP(2, [3, 1], seed=0), X, pm1, loss="hinge", epochs=3, verbose=False)
     assert screen.getvalue() == ""
+
+
+def test_each_redraw_of_the_progress_bar_shows_the_epoch_it_counts(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    # Redraw on every update, however fast the epochs are.
+    monkeypatch.setattr(nn.training, "tqdm", functools.partial(nn.training.tqdm, mininterval=0,
+                                                               miniters=1))
+    X, y = make_xor()
+    seen: list[dict[str, float]] = []
+    model = MLP(2, [3, 1], seed=0)
+    fit(model, X, y, loss="bce_with_logits", epochs=4, optimizer=SGD(model, lr=0.5),
+        on_epoch_end=lambda epoch, logs: seen.append(dict(logs)))
+    # Four different numbers, so a bar that lags shows a wrong one.
+    assert len({f"{logs['loss']:.4g}" for logs in seen}) == 4
+    frames = [f for f in screen.getvalue().split("\r") if "/4" in f]
+    for k, logs in enumerate(seen, start=1):
+        frame = next(f for f in frames if f"{k}/4" in f)
+        assert f"loss={logs['loss']:.4g}" in frame, (k, frame)
+        assert f"accuracy={logs['accuracy']:.4g}" in frame, (k, frame)
 
 
 def test_predict_and_evaluate_run_in_eval_mode_without_a_graph() -> None:
