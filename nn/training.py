@@ -50,11 +50,19 @@ _THRESHOLDS: dict[Callable[..., Any], float | None] = {
 class History(dict[str, list[float]]):
     """Per-epoch numbers from :func:`fit`: ``history['loss'][k]`` is epoch k's mean loss.
 
-    Keys: ``'loss'`` (the data loss, without the ``l1``/``l2`` penalty, averaged
-    over the epoch's samples), ``'lr'`` (the learning rate used), each metric
-    (``'accuracy'`` for classification losses, measured on the training batches
-    as they were seen) and, with ``validation_data``, ``'val_loss'`` and
-    ``'val_<metric>'``. ``stopped`` says why training ended early, if it did.
+    Keys, each a list with one number per epoch, averaged over the epoch's
+    samples as the batches were seen:
+
+    * ``'loss'``: the objective that is minimised, the data loss plus the
+      ``l1``/``l2`` penalty (micrograd's ``total_loss``);
+    * ``'data_loss'``: the loss function's part alone (equal to ``'loss'``
+      without a penalty), which is what ``'val_loss'`` and :func:`evaluate`
+      measure, so compare those two;
+    * ``'lr'``: the learning rate used;
+    * each metric (``'accuracy'`` for classification losses) and, with
+      ``validation_data``, ``'val_loss'`` and ``'val_<metric>'``.
+
+    ``stopped`` says why training ended early, if it did.
     """
 
     stopped: str | None = None
@@ -242,7 +250,8 @@ def fit(
     * ``batch_size``: ``None`` for full-batch gradient descent; batches are
       reshuffled every epoch from ``seed`` when ``shuffle`` is on.
     * ``l1`` / ``l2``: add ``l1 * sum|p|`` and ``l2 * sum p**2`` over the
-      model's parameters to each batch loss (micrograd's regularisation).
+      model's parameters to each batch loss (micrograd's regularisation);
+      ``history['loss']`` includes them, ``history['data_loss']`` does not.
     * ``scheduler``: stepped once at the end of every epoch.
     * ``metrics``: default ``['accuracy']`` for classification losses.
     * ``on_epoch_end(epoch, logs)``: called after every epoch; return True to stop.
@@ -273,7 +282,7 @@ def fit(
         check_dataset(*validation_data, "fit(validation_data)")
     metric_fns = _metrics(loss_fn, metrics)
     loader = DataLoader(X, y, batch_size or len(X), shuffle=shuffle, seed=seed)
-    history = History(loss=[], lr=[], **{name: [] for name in metric_fns})
+    history = History(loss=[], data_loss=[], lr=[], **{name: [] for name in metric_fns})
     if validation_data is not None:
         history.update({f"val_{k}": [] for k in ["loss", *metric_fns]})
 
@@ -283,35 +292,36 @@ def fit(
         with _mode(model, True):
             for epoch in range(epochs):
                 lr = optimizer.lr
-                total = 0.0
+                total = data_total = 0.0
                 outputs_seen: list[Any] = []
                 targets_seen: list[Any] = []
                 for Xb, yb in loader:
                     outputs = [model(x) for x in Xb]
                     data_loss = loss_fn(outputs, yb)
                     value = _loss_value(data_loss)
-                    if not math.isfinite(value):
-                        history.stopped = (
-                            f"the loss became {value!r} in epoch {epoch}; lower the learning rate "
-                            f"or clip gradients (nn.clip_grad_norm)"
-                        )
-                        break
                     objective = data_loss
                     if l2:
                         objective = objective + _losses.l2_penalty(params, l2)
                     if l1:
                         objective = objective + _losses.l1_penalty(params, l1)
+                    if not math.isfinite(objective.data):  # huge weights overflow the penalty
+                        history.stopped = (
+                            f"the loss became {objective.data!r} in epoch {epoch}; lower the "
+                            f"learning rate or clip gradients (nn.clip_grad_norm)"
+                        )
+                        break
                     optimizer.zero_grad()
                     objective.backward()
                     optimizer.step()
-                    total += value * len(Xb)
+                    total += objective.data * len(Xb)
+                    data_total += value * len(Xb)
                     if metric_fns:
                         outputs_seen.extend(_as_float(o) for o in outputs)
                         targets_seen.extend(yb)
                 if history.stopped:
                     warnings.warn(history.stopped, RuntimeWarning, stacklevel=2)
                     break
-                logs = {"loss": total / len(X), "lr": lr}
+                logs = {"loss": total / len(X), "data_loss": data_total / len(X), "lr": lr}
                 for name, metric in metric_fns.items():
                     logs[name] = float(metric(outputs_seen, targets_seen))
                 if validation_data is not None:
@@ -322,7 +332,8 @@ def fit(
                 if scheduler is not None:
                     scheduler.step()
                 # The numbers first: update() draws the bar, so it shows this epoch's.
-                shown = {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
+                hidden = {"lr"} if l1 or l2 else {"lr", "data_loss"}  # the same as loss
+                shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in hidden}
                 bar.set_postfix(shown, refresh=False)
                 bar.update(1)
                 if on_epoch_end is not None and on_epoch_end(epoch, logs) is True:

@@ -53,7 +53,7 @@ def test_fit_reproduces_the_demo_loop_with_library_parts() -> None:
     X, y = _moons()
     steps = 30
     by_hand = MLP(2, [16, 16, 1], seed=7)
-    hand_losses = []
+    hand_losses, hand_data_losses = [], []
     for k in range(steps):
         scores = [by_hand(x) for x in X]
         data_loss = nn.hinge_loss(scores, y)
@@ -62,13 +62,18 @@ def test_fit_reproduces_the_demo_loop_with_library_parts() -> None:
         total.backward()
         for p in by_hand.parameters():
             p.data -= (1.0 - 0.9 * k / 100) * p.grad
-        hand_losses.append(data_loss.data)
+        hand_losses.append(total.data)
+        hand_data_losses.append(data_loss.data)
     model = MLP(2, [16, 16, 1], seed=7)
     opt = SGD(model.parameters(), lr=1.0)
     history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=steps, l2=1e-4,
                   scheduler=LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100),
                   verbose=False)
+    # 'loss' is what is minimised, micrograd's total_loss; 'data_loss' is the hinge part.
     assert history["loss"] == pytest.approx(hand_losses, rel=1e-9, abs=1e-12)
+    assert history["data_loss"] == pytest.approx(hand_data_losses, rel=1e-9, abs=1e-12)
+    penalties = [a - b for a, b in zip(history["loss"], history["data_loss"])]
+    assert all(p > 1e-4 for p in penalties)  # the L2 term: 1e-4 * sum(p**2), sum(p**2) > 1
     assert history["lr"] == pytest.approx([1.0 - 0.9 * k / 100 for k in range(steps)])
     assert model.state_dict() == pytest.approx(by_hand.state_dict(), rel=1e-9, abs=1e-12)
 
@@ -141,7 +146,8 @@ def test_history_keys_validation_metrics_and_defaults() -> None:
     model = MLP(2, [8, 1], seed=0)
     history = fit(model, X[:80], y[:80], loss="hinge", epochs=3, batch_size=20, seed=0,
                   validation_data=(X[80:], y[80:]), verbose=False)
-    assert set(history) == {"loss", "lr", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history) == {"loss", "data_loss", "lr", "accuracy", "val_loss", "val_accuracy"}
+    assert history["data_loss"] == history["loss"]  # no penalty
     assert all(len(v) == 3 for v in history.values()) and history.epochs == 3
     assert history["lr"] == [0.01] * 3  # the default optimiser: Adam(lr=0.01)
     assert repr(history).startswith("History(3 epochs; last: loss=")
@@ -152,9 +158,9 @@ def test_history_keys_validation_metrics_and_defaults() -> None:
         return max(abs(o - t) for o, t in zip(outputs, targets))
 
     history = fit(model, X, y, loss="hinge", metrics=["accuracy", worst], epochs=1, verbose=False)
-    assert set(history) == {"loss", "lr", "accuracy", "worst"}
+    assert set(history) == {"loss", "data_loss", "lr", "accuracy", "worst"}
     assert set(fit(model, X, y, loss="hinge", metrics=[], epochs=1, verbose=False)) == {
-        "loss", "lr"}
+        "loss", "data_loss", "lr"}
 
 
 def test_on_epoch_end_can_stop_training() -> None:
@@ -173,6 +179,25 @@ def test_a_diverging_run_stops_with_a_warning_and_keeps_its_history() -> None:
                       verbose=False)
     assert 1 < history.epochs < 500 and history.stopped
     assert history["loss"][-1] > history["loss"][0]  # it was blowing up
+
+
+def test_a_penalty_that_overflows_stops_training_before_a_step() -> None:
+    model = MLP(1, [1], seed=0)
+    model.layers[0].neurons[0].w[0].data = 1e200  # its square overflows; the data loss is 0
+    before = model.state_dict()
+    with pytest.warns(RuntimeWarning, match="the loss became inf in epoch 0"):
+        history = fit(model, [[0.0]], [0.0], loss="mse", l2=1.0, optimizer=SGD(model, lr=0.1),
+                      epochs=3, verbose=False)
+    assert history.epochs == 0 and model.state_dict() == before
+
+
+def test_history_loss_includes_an_l1_penalty() -> None:
+    X, y = make_xor()
+    model = MLP(2, [3, 1], seed=0)
+    start = nn.l1_penalty(model, 0.01).data
+    history = fit(model, X, y, loss="mse", l1=0.01, optimizer=SGD(model, lr=0.1), epochs=1,
+                  verbose=False)
+    assert history["loss"][0] - history["data_loss"][0] == pytest.approx(start)
 
 
 def test_the_progress_bar_is_quiet_off_a_terminal_and_shows_loss_and_accuracy_on_one(
