@@ -222,6 +222,17 @@ def _loss_value(loss: Any) -> float:
     return loss.data
 
 
+def _dry_run(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
+             loss_fn: Callable[..., Any], metric_fns: dict[str, Metric]) -> None:
+    """Run the model, the loss and the metrics on a whole data set, changing nothing."""
+    with no_grad(), _mode(model, False):
+        outputs = [model(x) for x in X]
+        _loss_value(loss_fn(outputs, list(y)))
+    floats = [_as_float(o) for o in outputs]
+    for metric in metric_fns.values():
+        metric(floats, y)
+
+
 def fit(
     model: Module,
     X: Sequence[Any],
@@ -256,9 +267,12 @@ def fit(
     * ``metrics``: default ``['accuracy']`` for classification losses.
     * ``on_epoch_end(epoch, logs)``: called after every epoch; return True to stop.
 
-    A progress bar shows the loss and accuracy when ``verbose`` and the
-    output is a terminal. If the loss becomes NaN or infinite, training stops
-    with a RuntimeWarning and ``history.stopped`` says when.
+    Before the first step the model, the loss and the metrics run once over
+    all of ``X`` (and ``validation_data``) without a graph, so a bad sample or
+    label anywhere raises before any weight has changed. A progress bar shows
+    the loss and accuracy when ``verbose`` and the output is a terminal. If the
+    loss becomes NaN or infinite, training stops with a RuntimeWarning and
+    ``history.stopped`` says when.
     """
     if not callable(model):
         raise TypeError(f"fit needs a model (a callable Module), got {type(model).__name__}")
@@ -276,11 +290,29 @@ def fit(
         optimizer = Adam(params, lr=0.01)
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit(optimizer) needs an nn Optimizer, got {type(optimizer).__name__}")
+    if params and set(params).isdisjoint(optimizer.params):
+        raise ValueError("fit(optimizer) updates none of the model's parameters, so training "
+                         "would change nothing; make it from this model: "
+                         "nn.SGD(model.parameters(), lr=...)")
+    if scheduler is not None:
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError(f"fit(scheduler) needs an nn LRScheduler, got "
+                            f"{type(scheduler).__name__}")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError("fit(scheduler) schedules another optimizer than the one fit "
+                             "steps; make it from the same one: nn.StepLR(optimizer, ...)")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("fit(validation_data) needs a pair (X_val, y_val)")
         check_dataset(*validation_data, "fit(validation_data)")
     metric_fns = _metrics(loss_fn, metrics)
+    # One pass over all the data before the first step, without a graph and in
+    # evaluation mode (so no dropout mask is drawn): a bad sample or label in a
+    # later batch would otherwise fail after the earlier batches had changed the
+    # weights. Either fit fails with the model as it was, or it trains.
+    _dry_run(model, X, y, loss_fn, metric_fns)
+    if validation_data is not None:
+        _dry_run(model, *validation_data, loss_fn, metric_fns)
     loader = DataLoader(X, y, batch_size or len(X), shuffle=shuffle, seed=seed)
     history = History(loss=[], data_loss=[], lr=[], **{name: [] for name in metric_fns})
     if validation_data is not None:

@@ -310,6 +310,55 @@ def test_bad_fit_input(kwargs: dict[str, Any], error: type[Exception], match: st
         fit(MLP(2, [3, 1], seed=0), **args)
 
 
+@pytest.mark.parametrize("X, y, validation, match", [
+    ([[0.0, 0.0]] * 5 + [[0.0, 0.0, 1.0]], [1, -1] * 3, None, "expects 2 input"),
+    ([[0.0, 0.0]] * 6, [1, -1, 1, -1, 1, 0], None, "target 5 is 0.0; targets must be -1 or"),
+    ([[0.0, 0.0]] * 6, [1, -1] * 3, ([[0.0, 0.0]] * 2, [1, 2]), "target 1 is 2.0"),
+])
+def test_bad_data_in_a_later_batch_fails_before_any_step(
+    X: list[list[float]], y: list[int], validation: Any, match: str
+) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model, lr=0.1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=match):
+        fit(model, X, y, loss="hinge", optimizer=opt, batch_size=2, shuffle=False,
+            validation_data=validation, verbose=False)
+    assert model.state_dict() == before and opt.steps == 0
+
+
+def test_the_check_before_training_changes_nothing_it_trains() -> None:
+    """The pass over the data runs in eval mode: the dropout masks drawn stay the same."""
+    X, y = make_xor()
+
+    def train() -> dict[str, float]:
+        model = nn.Sequential(nn.Layer(2, 8, seed=0), nn.Dropout(0.5, seed=1),
+                              nn.Layer(8, 1, "linear", seed=2))
+        fit(model, X, y, loss="mse", optimizer=SGD(model, lr=0.1), epochs=5, seed=3,
+            verbose=False)
+        return model.state_dict()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nn.training, "_dry_run", lambda *args: None)
+        unchecked = train()
+    assert train() == unchecked
+
+
+def test_an_optimizer_or_schedule_for_something_else_is_refused() -> None:
+    X, y = make_xor()
+    model, other = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    with pytest.raises(ValueError, match="updates none of the model's parameters"):
+        fit(model, X, y, optimizer=SGD(other, lr=0.1), verbose=False)
+    opt = SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match="schedules another optimizer"):
+        fit(model, X, y, optimizer=opt, scheduler=nn.StepLR(SGD(other, lr=0.1), 2),
+            verbose=False)
+    with pytest.raises(TypeError, match="needs an nn LRScheduler, got str"):
+        fit(model, X, y, optimizer=opt, scheduler="step", verbose=False)  # type: ignore[arg-type]
+    # Some of the model's parameters (fine-tuning the last layer) is fine.
+    fit(model, X, y, optimizer=SGD(model.layers[1], lr=0.1), epochs=1, verbose=False)
+
+
 def test_an_optimizer_step_does_not_leave_nans_behind_for_good_runs() -> None:
     X, y = make_moons(40, noise=0.1, seed=0)
     model = MLP(2, [8, 8, 1], init="xavier", seed=0)
