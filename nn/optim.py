@@ -170,7 +170,9 @@ class RMSProp(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.alpha = in_range(alpha, "RMSProp(alpha)", 0.0, 1.0)
-        self.eps = non_negative(eps, "RMSProp(eps)")
+        # eps = 0 divides 0 by 0 at a parameter whose gradients have all been 0
+        # (a dead ReLU), half-way through a step.
+        self.eps = positive(eps, "RMSProp(eps)")
         self.weight_decay = non_negative(weight_decay, "RMSProp(weight_decay)")
         self.momentum = non_negative(momentum, "RMSProp(momentum)")
         if not isinstance(centered, bool):
@@ -227,7 +229,7 @@ class Adam(Optimizer):
             in_range(betas[0], f"{name}(betas[0])", 0.0, 1.0, hi_open=True),
             in_range(betas[1], f"{name}(betas[1])", 0.0, 1.0, hi_open=True),
         )
-        self.eps = non_negative(eps, f"{name}(eps)")
+        self.eps = positive(eps, f"{name}(eps)")  # see RMSProp: 0 would divide 0 by 0
         self.weight_decay = non_negative(weight_decay, f"{name}(weight_decay)")
         if not isinstance(amsgrad, bool):
             raise TypeError(f"{name}(amsgrad) needs True or False, got {amsgrad!r}")
@@ -447,9 +449,14 @@ def clip_grad_norm(
     (5.0, 0.6, 0.8)
     """
     params = parameters.parameters() if isinstance(parameters, Module) else list(parameters)
+    seen: set[Value] = set()
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"clip_grad_norm: item {i} is {type(p).__name__}, not a Value")
+        if p in seen:
+            # Its gradient would count twice in the norm and be scaled twice.
+            raise ValueError(f"clip_grad_norm: parameter {i} ({p!r}) appears more than once")
+        seen.add(p)
     max_norm = positive(max_norm, "clip_grad_norm(max_norm)")
     # math.hypot is exact-ish and does not overflow for huge gradients.
     norm = math.hypot(*(p.grad for p in params)) if params else 0.0

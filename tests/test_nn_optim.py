@@ -122,10 +122,21 @@ def test_step_zero_grad_and_hooks() -> None:
     (lambda: Adam([Value(0.0)], betas=0.9), "needs a pair"),
     (lambda: RMSProp([Value(0.0)], alpha=1.5), r"alpha\) must be in \[0, 1\]"),
     (lambda: SGD([Value(0.0)], lr="0.1"), "needs a real number, got str"),
+    (lambda: Adam([Value(0.0)], eps=0.0), r"Adam\(eps\) must be > 0, got 0.0"),
+    (lambda: AdamW([Value(0.0)], eps=0.0), r"AdamW\(eps\) must be > 0"),
+    (lambda: RMSProp([Value(0.0)], eps=0.0), r"RMSProp\(eps\) must be > 0"),
+    (lambda: clip_grad_norm([v := Value(0.0), v], 1.0), "parameter 1 .* appears more than once"),
 ])
 def test_bad_optimizer_arguments(make: Callable[[], Any], match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+def test_a_zero_gradient_from_the_start_takes_a_step_of_zero() -> None:
+    """A dead unit's weights: every gradient 0, so m = v = 0 and only eps keeps 0 / 0 away."""
+    for make in (lambda ps: Adam(ps, eps=1e-300), lambda ps: RMSProp(ps, eps=1e-300),
+                 lambda ps: AdamW(ps, eps=1e-300, weight_decay=0.0)):
+        assert run(make, [0.0, 0.0, 0.0]) == [1.0, 1.0, 1.0]
 
 
 # --- schedules --------------------------------------------------------------------------------
