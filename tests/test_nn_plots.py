@@ -62,10 +62,15 @@ def test_redrawing_a_picture_keeps_its_permissions_and_leaves_no_temporary_file(
     assert [p.name for p in tmp_path.iterdir()] == ["loss.svg"]
 
 
-def test_plots_use_no_pyplot_global_state(tmp_path: Path) -> None:
-    had_pyplot = "matplotlib.pyplot" in sys.modules
+def test_plots_use_no_pyplot_global_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forget pyplot if anything imported it already, so importing it here would show.
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
     plot_loss_curves([1.0, 0.5], tmp_path / "a.svg")
-    assert ("matplotlib.pyplot" in sys.modules) == had_pyplot
+    plot_decision_boundary(MLP(2, [1], seed=0), [[0.0, 0.0], [1.0, 1.0]], [0, 1],
+                           tmp_path / "b.png", resolution=5)
+    assert "matplotlib.pyplot" not in sys.modules
 
 
 @pytest.mark.parametrize("call, error, match", [
