@@ -23,7 +23,8 @@ and ``layers.1.neurons.3.b``. Attributes whose names start with ``_`` are
 private and never searched. The layers in :mod:`nn.layers` create each
 parameter inside :func:`autograd.scope` of its module's path and label it with
 its own short name, so for a model built by one constructor
-``name == f"{p.scope}.{p.label}"``.
+``name == f"{p.scope}.{p.label}"``; :class:`Sequential` sets its parameters'
+scopes from their names in it, so the same holds for one.
 """
 
 from __future__ import annotations
