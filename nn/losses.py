@@ -28,7 +28,7 @@ from typing import Any
 import autograd
 from autograd import Value
 
-from ._checks import choice, is_real, non_negative, preview
+from ._checks import choice, is_real, non_negative, preview, real
 from .module import Module
 
 Loss = Callable[..., Any]
@@ -56,8 +56,12 @@ def _is_sequence(x: Any) -> bool:
             and hasattr(x, "__len__") and hasattr(x, "__getitem__"))
 
 
-def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float]]:
-    """Flatten (prediction, target) pairs of matching shapes; targets as floats."""
+def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float, str]]:
+    """Flatten (prediction, target, position) triples of matching shapes; targets as floats.
+
+    The position names an element in error messages: ``3`` for sample 3, ``3[1]``
+    for output 1 of a multi-output sample 3.
+    """
     if not _is_sequence(predictions):
         predictions, targets = [predictions], [targets]
     elif not _is_sequence(targets):
@@ -72,7 +76,7 @@ def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float
         )
     if not predictions:
         raise ValueError(f"{loss}: no predictions (empty batch)")
-    out: list[tuple[Any, Any]] = []
+    out: list[tuple[Any, Any, str]] = []
     for i, (p, t) in enumerate(zip(predictions, targets)):
         if _is_sequence(p):  # one multi-output sample
             if not _is_sequence(t) or len(t) != len(p):
@@ -80,28 +84,37 @@ def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float
                     f"{loss}: sample {i} has {len(p)} outputs but its target is {preview(t)}; "
                     f"give a target list of the same length"
                 )
-            out.extend(zip(p, t))
+            out.extend((pj, tj, f"{i}[{j}]") for j, (pj, tj) in enumerate(zip(p, t)))
         else:
-            out.append((p, t))
-    pairs = []
-    for p, t in out:
+            out.append((p, t, str(i)))
+    triples = []
+    for p, t, where in out:
         if not is_real(t):
             raise TypeError(f"{loss}: targets must be real numbers, got {type(t).__name__} "
-                            f"{preview(t)}")
+                            f"{preview(t)} (target {where})")
+        try:
+            target = float(t)
+        except OverflowError:  # an int too large for a float
+            target = math.inf
+        if not math.isfinite(target):
+            # A NaN target makes the loss NaN and an inf one makes it inf: training
+            # would stop (or diverge) with nothing pointing at the data.
+            raise ValueError(f"{loss}: target {where} is {preview(t)}; targets must be finite "
+                             f"numbers (check the data for missing or overflowed values)")
         if not isinstance(p, Value):
             if not is_real(p):
                 raise TypeError(f"{loss}: predictions must be Values or numbers, got "
                                 f"{type(p).__name__} {preview(p)}")
             p = Value(p)
-        pairs.append((p, float(t)))
-    return pairs
+        triples.append((p, target, where))
+    return triples
 
 
 def mse_loss(predictions: Any, targets: Any, reduction: str = "mean") -> Any:
     """Mean squared error: mean of (prediction - target)**2 over all elements."""
     choice(reduction, "reduction", _REDUCTIONS)
     losses = []
-    for p, t in _pairs(predictions, targets, "mse_loss"):
+    for p, t, _ in _pairs(predictions, targets, "mse_loss"):
         d = p - t
         losses.append(d * d)
     return _reduce(losses, reduction)
@@ -110,16 +123,17 @@ def mse_loss(predictions: Any, targets: Any, reduction: str = "mean") -> Any:
 def l1_loss(predictions: Any, targets: Any, reduction: str = "mean") -> Any:
     """Mean absolute error: mean of |prediction - target| (the derivative at 0 is 0)."""
     choice(reduction, "reduction", _REDUCTIONS)
-    return _reduce([abs(p - t) for p, t in _pairs(predictions, targets, "l1_loss")], reduction)
+    pairs = _pairs(predictions, targets, "l1_loss")
+    return _reduce([abs(p - t) for p, t, _ in pairs], reduction)
 
 
-def _check_label(t: float, i: int, loss: str, allowed: str) -> None:
+def _check_label(t: float, where: str, loss: str, allowed: str) -> None:
     ok = t in (-1.0, 1.0) if allowed == "pm1" else 0.0 <= t <= 1.0
     if not ok:
         domain = "-1 or +1" if allowed == "pm1" else "in [0, 1]"
         hint = (" (for 0/1 labels use [2 * t - 1 for t in y])" if allowed == "pm1"
                 else " (probabilities of the positive class)")
-        raise ValueError(f"{loss}: target {i} is {t!r}; targets must be {domain}{hint}")
+        raise ValueError(f"{loss}: target {where} is {t!r}; targets must be {domain}{hint}")
 
 
 def binary_cross_entropy(
@@ -133,11 +147,15 @@ def binary_cross_entropy(
     never saturates.
     """
     choice(reduction, "reduction", _REDUCTIONS)
-    eps = non_negative(eps, "eps")
-    if eps >= 0.5:
-        raise ValueError(f"eps must be < 0.5, got {eps!r}")
+    eps = real(eps, "binary_cross_entropy(eps)")
+    if not 0.0 < eps < 0.5:
+        # eps = 0 would take log(0) at p = 0 or 1; eps >= 0.5 leaves no room between
+        # eps and 1 - eps.
+        raise ValueError(f"binary_cross_entropy(eps) must be in (0, 0.5), got {eps!r}; "
+                         f"probabilities are clamped into [eps, 1 - eps] so log() stays finite "
+                         f"(the default is {EPSILON})")
     losses = []
-    for i, (p, t) in enumerate(_pairs(probabilities, targets, "binary_cross_entropy")):
+    for p, t, i in _pairs(probabilities, targets, "binary_cross_entropy"):
         _check_label(t, i, "binary_cross_entropy", "01")
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(
@@ -167,7 +185,7 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     """
     choice(reduction, "reduction", _REDUCTIONS)
     losses = []
-    for i, (x, t) in enumerate(_pairs(logits, targets, "binary_cross_entropy_with_logits")):
+    for x, t, i in _pairs(logits, targets, "binary_cross_entropy_with_logits"):
         _check_label(t, i, "binary_cross_entropy_with_logits", "01")
         if t == 0.0:
             losses.append(x.softplus())
@@ -197,11 +215,21 @@ def cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     if not logits:
         raise ValueError("cross_entropy: no predictions (empty batch)")
     losses = []
+    classes = None
     for i, (row, t) in enumerate(zip(logits, targets)):
         if not _is_sequence(row) or len(row) < 2:
             raise ValueError(
                 f"cross_entropy: sample {i} must have a score per class (at least 2), got "
                 f"{preview(row)}; a one-output model needs a binary loss"
+            )
+        if classes is None:
+            classes = len(row)
+        elif len(row) != classes:
+            # Each row would be a softmax over a different set of classes: a number,
+            # but not the loss of one classifier.
+            raise ValueError(
+                f"cross_entropy: sample {i} has {len(row)} class scores but sample 0 has "
+                f"{classes}; every sample needs one score for each of the same classes"
             )
         if not is_real(t) or not math.isfinite(t) or float(t) != int(t):
             raise TypeError(f"cross_entropy: target {i} must be a class index (int), got {t!r}")
@@ -225,7 +253,7 @@ def hinge_loss(
     choice(reduction, "reduction", _REDUCTIONS)
     margin = non_negative(margin, "margin")
     losses = []
-    for i, (s, t) in enumerate(_pairs(scores, targets, "hinge_loss")):
+    for s, t, i in _pairs(scores, targets, "hinge_loss"):
         _check_label(t, i, "hinge_loss", "pm1")
         losses.append((margin - s * t).relu())
     return _reduce(losses, reduction)

@@ -9,14 +9,22 @@ the order the attributes were assigned:
   gives ``w0``, ``w1``, ``w2`` (the same names the nodes are labelled with);
 * an attribute holding a ``Module`` is a submodule, and a list or tuple of
   modules gives ``layers.0``, ``layers.1``, ...: their parameters' names are
-  prefixed with the submodule's name and a dot.
+  prefixed with the submodule's name and a dot;
+* any other list or tuple is searched item by item, at any depth, with the
+  position after a dot: ``W = [[a, b], [c, d]]`` gives ``W.0.0`` ... ``W.1.1``,
+  and ``mixed = [layer, v]`` gives the submodule ``mixed.0`` and ``mixed.1``.
+
+A dict or set holding Values or modules is a TypeError (their order or their
+names would be a guess), and so are two parameters that would get the same
+name: nothing is silently left out of ``parameters()`` or a state dict.
 
 So ``MLP(2, [16, 16, 1])`` has parameters named like ``layers.1.neurons.3.w0``
 and ``layers.1.neurons.3.b``. Attributes whose names start with ``_`` are
 private and never searched. The layers in :mod:`nn.layers` create each
 parameter inside :func:`autograd.scope` of its module's path and label it with
 its own short name, so for a model built by one constructor
-``name == f"{p.scope}.{p.label}"``.
+``name == f"{p.scope}.{p.label}"``; :class:`Sequential` sets its parameters'
+scopes from their names in it, so the same holds for one.
 """
 
 from __future__ import annotations
@@ -64,19 +72,29 @@ class Module:
     # --- the tree of submodules and parameters ------------------------------------
 
     def _members(self) -> Iterator[tuple[str, Any]]:
-        """(name, member) for each public attribute that is a Value, a module or a list of them."""
+        """(name, member) for every Value and module among the public attributes."""
         for name, item in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(item, (Value, Module)):
-                yield name, item
-            elif isinstance(item, (list, tuple)) and item:
-                if all(isinstance(v, Value) for v in item):
-                    for i, v in enumerate(item):
-                        yield f"{name}{i}", v
-                elif all(isinstance(m, Module) for m in item):
-                    for i, m in enumerate(item):
-                        yield f"{name}.{i}", m
+            if not name.startswith("_"):
+                yield from self._found_in(name, item)
+
+    def _found_in(self, name: str, item: Any, top: bool = True) -> Iterator[tuple[str, Any]]:
+        if isinstance(item, (Value, Module)):
+            yield name, item
+        elif isinstance(item, (list, tuple)):
+            if top and item and all(isinstance(v, Value) for v in item):
+                for i, v in enumerate(item):  # micrograd's w0, w1, ...: the labels' names
+                    yield f"{name}{i}", v
+            else:
+                for i, v in enumerate(item):
+                    yield from self._found_in(f"{name}.{i}", v, top=False)
+        elif isinstance(item, (dict, set, frozenset)) and _holds_members(item):
+            # Skipping them would train, save and count a model without these weights.
+            raise TypeError(
+                f"{type(self).__name__}.{name.split('.')[0]} holds Values or modules in a "
+                f"{type(item).__name__}; nn finds parameters only in attributes, lists and "
+                f"tuples: use a list or separate attributes (or a name starting with _ if "
+                f"they are not parameters)"
+            )
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct submodules with their names (``layers.0``, ...), in attribute order."""
@@ -108,10 +126,19 @@ class Module:
         ['w0', 'w1', 'b']
         """
         seen: set[Value] = set()
+        names: set[str] = set()
         for name, p in self._named_parameters(prefix):
-            if p not in seen:
-                seen.add(p)
-                yield name, p
+            if p in seen:
+                continue
+            if name in names:
+                # A state dict keeps one of them: saving and loading would lose a weight.
+                raise ValueError(
+                    f"{type(self).__name__}: two different parameters are both named {name!r} "
+                    f"(a list w gives w0, w1, ...); rename one of the attributes"
+                )
+            seen.add(p)
+            names.add(name)
+            yield name, p
 
     def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
         for name, item in self._members():
@@ -229,6 +256,17 @@ class Module:
         return "\n".join(lines)
 
 
+def _holds_members(item: Any) -> bool:
+    """True if a container holds a Value or a module, at any depth."""
+    if isinstance(item, (Value, Module)):
+        return True
+    if isinstance(item, dict):
+        item = item.values()
+    elif not isinstance(item, (list, tuple, set, frozenset)):
+        return False
+    return any(_holds_members(v) for v in item)
+
+
 def _indent(text: str) -> str:
     return text.replace("\n", "\n  ")
 
@@ -295,8 +333,12 @@ class Sequential(Module):
     True
 
     Each step runs inside ``scope(str(i))`` so the nodes it makes carry that
-    scope, and the steps' parameters get the same prefix (``0.neurons.3``), so
-    a parameter's scope and its name agree as in an MLP.
+    scope, and each parameter's scope is set from its name in the Sequential
+    (``0.neurons.3`` for ``0.neurons.3.w0``, under the scope the Sequential is
+    made in, as for a layer), so ``name == f"{p.scope}.{p.label}"`` as in an
+    MLP. The scopes come from the names, not from what the modules carried
+    before: wrapping the same modules again gives the same scopes, and a
+    module's parameters carry the scope of the last container made around them.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -309,13 +351,19 @@ class Sequential(Module):
                 )
         self.steps = list(modules)
         self._scopes = [str(i) for i in range(len(modules))]
-        for name, module in zip(self._scopes, self.steps):
-            for p in module.parameters():
-                p.scope = f"{name}.{p.scope}" if p.scope else name
+        # A new leaf carries the scope we are in (the engine has no other public way to
+        # read it): a Sequential made inside scope('critic') gets 'critic.0...' parameters.
+        outer = Value(0.0).scope
+        for name, p in self.named_parameters():
+            path = name.rpartition(".")[0]
+            p.scope = f"{outer}.{path}" if outer and path else outer or path
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         # Named 0, 1, ... as in PyTorch, not steps.0, steps.1.
         yield from zip(self._scopes, self.steps)
+        for name, item in vars(self).items():  # what a subclass adds
+            if name != "steps" and not name.startswith("_"):
+                yield from self._found_in(name, item)
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, (list, tuple)):

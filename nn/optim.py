@@ -33,9 +33,11 @@ Hook = Callable[[list[Value]], Any]
 class Optimizer:
     """Base class: ``step()`` runs the hooks, then ``update_one`` on every parameter.
 
-    ``lr`` is a plain attribute (a schedule rewrites it); ``state[p]`` is the
-    per-parameter state (momentum buffers, moment estimates), ``steps`` the
-    number of steps taken.
+    ``lr`` is the learning rate of the next step (a schedule rewrites it);
+    ``state[p]`` is the per-parameter state (momentum buffers, moment
+    estimates), ``steps`` the number of steps taken, and ``initial_lr`` the
+    rate when the first schedule was attached (``None`` before), from which
+    every schedule on this optimiser starts, as PyTorch's ``initial_lr``.
     """
 
     def __init__(self, params: Module | Iterable[Value], lr: float) -> None:
@@ -53,10 +55,26 @@ class Optimizer:
                 raise ValueError(f"{name}: parameter {i} ({p!r}) appears more than once")
             seen.add(p)
         self.params: list[Value] = items
-        self.lr = positive(lr, f"{name}(lr)")
+        self._lr = positive(lr, f"{name}(lr)")
+        self.initial_lr: float | None = None
         self.state: dict[Value, dict[str, float]] = {}
         self.steps = 0
         self.hooks: list[Hook] = []
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step.
+
+        Assigning it is checked like the constructor's argument, except that 0
+        is allowed: a schedule may end there (``CosineAnnealingLR`` with
+        ``eta_min=0``). A negative, NaN or infinite rate raises ValueError and
+        leaves the rate as it was.
+        """
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = non_negative(value, f"{type(self).__name__}.lr")
 
     def zero_grad(self) -> None:
         """Set the gradient of every parameter to 0."""
@@ -152,7 +170,9 @@ class RMSProp(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.alpha = in_range(alpha, "RMSProp(alpha)", 0.0, 1.0)
-        self.eps = non_negative(eps, "RMSProp(eps)")
+        # eps = 0 divides 0 by 0 at a parameter whose gradients have all been 0
+        # (a dead ReLU), half-way through a step.
+        self.eps = positive(eps, "RMSProp(eps)")
         self.weight_decay = non_negative(weight_decay, "RMSProp(weight_decay)")
         self.momentum = non_negative(momentum, "RMSProp(momentum)")
         if not isinstance(centered, bool):
@@ -209,7 +229,7 @@ class Adam(Optimizer):
             in_range(betas[0], f"{name}(betas[0])", 0.0, 1.0, hi_open=True),
             in_range(betas[1], f"{name}(betas[1])", 0.0, 1.0, hi_open=True),
         )
-        self.eps = non_negative(eps, f"{name}(eps)")
+        self.eps = positive(eps, f"{name}(eps)")  # see RMSProp: 0 would divide 0 by 0
         self.weight_decay = non_negative(weight_decay, f"{name}(weight_decay)")
         if not isinstance(amsgrad, bool):
             raise TypeError(f"{name}(amsgrad) needs True or False, got {amsgrad!r}")
@@ -270,10 +290,18 @@ class AdamW(Adam):
 
 
 class LRScheduler:
-    """Base class: ``step()`` advances one step and sets ``optimizer.lr = lr_at(step)``.
+    """Base class: ``step()`` moves the optimiser's learning rate one step along the schedule.
 
-    The schedule starts from the optimiser's learning rate when it is made
-    (``base_lr``); call ``scheduler.step()`` after ``optimizer.step()``.
+    As in ``torch.optim.lr_scheduler``, each step rescales the optimiser's
+    *current* rate (the chainable form), so two schedules on one optimiser
+    compose (their factors multiply) and a rate you set by hand is carried on
+    from. ``base_lr`` is the rate the optimiser had when its first schedule
+    was made (kept as ``optimizer.initial_lr``); :meth:`lr_at` is the closed
+    form, the rate after ``step`` steps of this schedule alone. Call
+    ``scheduler.step()`` after ``optimizer.step()``.
+
+    A subclass defines :meth:`lr_at`; it composes with others if it also
+    defines :meth:`next_lr`.
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -282,22 +310,40 @@ class LRScheduler:
                 f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.base_lr = optimizer.lr
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        self.base_lr = optimizer.initial_lr
         self.last_step = 0
-        optimizer.lr = self.lr_at(0)
+        self._set(self.next_lr(optimizer.lr, 0))
 
     def lr_at(self, step: int) -> float:
-        """The learning rate after ``step`` calls to :meth:`step`."""
+        """The learning rate after ``step`` calls to :meth:`step`, for this schedule alone."""
         raise NotImplementedError
+
+    def next_lr(self, lr: float, step: int) -> float:
+        """The rate for step ``step`` (0: when the schedule is made), from the current rate ``lr``.
+
+        The default is the closed form, which ignores ``lr``: such a schedule
+        overrides any other on the same optimiser.
+        """
+        return self.lr_at(step)
 
     def step(self) -> None:
         """Advance the schedule by one step and update the optimiser's learning rate."""
-        self.last_step += 1
-        self.optimizer.lr = self.lr_at(self.last_step)
+        self._set(self.next_lr(self.optimizer.lr, self.last_step + 1))
+        self.last_step += 1  # only once the new rate was accepted
 
-    def get_last_lr(self) -> float:
-        """The learning rate currently set on the optimiser by this schedule."""
-        return self.lr_at(self.last_step)
+    def _set(self, lr: float) -> None:
+        self.optimizer.lr = lr  # checked by the optimiser
+        self._last_lr = self.optimizer.lr
+
+    def get_last_lr(self) -> list[float]:
+        """``[rate]``: the learning rate this schedule set last.
+
+        A list, as in PyTorch, which has one entry per parameter group; an
+        ``nn`` optimiser has a single group, so the list has one element.
+        """
+        return [self._last_lr]
 
 
 class LinearLR(LRScheduler):
@@ -328,6 +374,15 @@ class LinearLR(LRScheduler):
         factor = self.start_factor + (self.end_factor - self.start_factor) * k / self.total_iters
         return self.base_lr * factor
 
+    def next_lr(self, lr: float, step: int) -> float:
+        start, end, n = self.start_factor, self.end_factor, self.total_iters
+        if step == 0:
+            return lr * start
+        if step > n:
+            return lr
+        # factor(step) / factor(step - 1); the denominator is n * factor(step - 1) > 0.
+        return lr * (1.0 + (end - start) / (n * start + (step - 1) * (end - start)))
+
 
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` steps."""
@@ -339,6 +394,9 @@ class StepLR(LRScheduler):
 
     def lr_at(self, step: int) -> float:
         return self.base_lr * self.gamma ** (step // self.step_size)
+
+    def next_lr(self, lr: float, step: int) -> float:
+        return lr * self.gamma if step > 0 and step % self.step_size == 0 else lr
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -356,6 +414,16 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, step: int) -> float:
         cos = math.cos(math.pi * step / self.T_max)
         return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + cos) / 2.0
+
+    def next_lr(self, lr: float, step: int) -> float:
+        T, low = self.T_max, self.eta_min
+        if step == 0:
+            return lr
+        if (step - 1 - T) % (2 * T) == 0:
+            # Leaving the bottom of the cosine, where the ratio below would divide by 0.
+            return lr + (self.base_lr - low) * (1.0 - math.cos(math.pi / T)) / 2.0
+        ratio = (1.0 + math.cos(math.pi * step / T)) / (1.0 + math.cos(math.pi * (step - 1) / T))
+        return ratio * (lr - low) + low
 
 
 # ---------------------------------------------------------------------------
@@ -381,9 +449,14 @@ def clip_grad_norm(
     (5.0, 0.6, 0.8)
     """
     params = parameters.parameters() if isinstance(parameters, Module) else list(parameters)
+    seen: set[Value] = set()
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"clip_grad_norm: item {i} is {type(p).__name__}, not a Value")
+        if p in seen:
+            # Its gradient would count twice in the norm and be scaled twice.
+            raise ValueError(f"clip_grad_norm: parameter {i} ({p!r}) appears more than once")
+        seen.add(p)
     max_norm = positive(max_norm, "clip_grad_norm(max_norm)")
     # math.hypot is exact-ish and does not overflow for huge gradients.
     norm = math.hypot(*(p.grad for p in params)) if params else 0.0

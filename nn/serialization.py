@@ -10,6 +10,9 @@ no code. A model is rebuilt only from the classes in :data:`ARCHITECTURES`
 :func:`register`). Every check (format, version, architecture, names, types,
 finiteness) runs before any weight is written, so a corrupt, truncated or
 mismatched file raises :class:`ModelFileError` and leaves the model unchanged.
+The number of parameters an architecture will have is worked out from its
+config before anything is built, so a small file cannot make :func:`load`
+build a huge model.
 
 Layout::
 
@@ -28,6 +31,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ._checks import integer, preview
 from ._files import atomic_write
 from .layers import MLP, Dropout, Layer, Neuron
 from .module import Module, Sequential, StateDictError
@@ -35,10 +39,10 @@ from .module import Module, Sequential, StateDictError
 FORMAT = "chainrule.nn"
 VERSION = 1
 
+_BUILT_IN: tuple[type[Module], ...] = (MLP, Layer, Neuron, Sequential, Dropout)
+
 #: Class name -> class for every module :func:`load` may build.
-ARCHITECTURES: dict[str, type[Module]] = {
-    cls.__name__: cls for cls in (MLP, Layer, Neuron, Sequential, Dropout)
-}
+ARCHITECTURES: dict[str, type[Module]] = {cls.__name__: cls for cls in _BUILT_IN}
 
 # Nested Sequentials deeper than this are refused (a file cannot exhaust the stack).
 _MAX_DEPTH = 32
@@ -46,6 +50,21 @@ _MAX_DEPTH = 32
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: not JSON, wrong format or version, bad contents."""
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated keys without a word; in a model file a
+    # repeated weight name means the file is damaged, and either value would be a guess.
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKeyError(f"the key {key!r} appears twice in one object")
+        obj[key] = value
+    return obj
 
 
 def register(cls: type[Module]) -> type[Module]:
@@ -56,6 +75,11 @@ def register(cls: type[Module]) -> type[Module]:
     """
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise TypeError(f"register needs a Module subclass, got {cls!r}")
+    known = ARCHITECTURES.get(cls.__name__)
+    if known in _BUILT_IN and known is not cls:
+        # Files saved from nn's own class would silently load as the new one.
+        raise ValueError(f"register: {cls.__name__!r} is the name of nn's own "
+                         f"{known.__module__}.{cls.__name__}; give your class another name")
     ARCHITECTURES[cls.__name__] = cls
     return cls
 
@@ -71,7 +95,10 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
 
     The file is written to a temporary file in the same folder and renamed
     over ``path`` only when complete, so readers see the old file or the new
-    one, never half of one. Non-finite weights are refused (ValueError).
+    one, never half of one. A new file gets the usual mode (0o666 less the
+    umask); a file written over keeps its permissions. Saving through a
+    symbolic link replaces the link with the new file and leaves the file it
+    pointed to as it was. Non-finite weights are refused (ValueError).
     """
     if not isinstance(model, Module):
         raise TypeError(f"save needs an nn Module, got {type(model).__name__}")
@@ -109,12 +136,16 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ModelFileError(f"{path} is not a model file (not UTF-8 text: {exc})") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{path} is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}); "
             f"the file is corrupt or truncated"
         ) from None
+    except _DuplicateKeyError as exc:
+        raise ModelFileError(f"{path}: {exc}; the file is corrupt or was edited by hand") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ModelFileError(f"{path} is not a model file ({exc})") from None
     except RecursionError:
         raise ModelFileError(f"{path} is nested too deeply to be a model file") from None
     if not isinstance(document, dict):
@@ -150,6 +181,9 @@ def _check_architecture(arch: Any, path: Path, depth: int) -> None:
         raise ModelFileError(f"{path}: 'architecture' must be {{\"class\": ..., \"config\": ...}}, "
                              f"got {str(arch)[:80]}")
     name, config = arch["class"], arch["config"]
+    if not isinstance(name, str):
+        raise ModelFileError(f"{path}: a module class is given by its name (a string), got "
+                             f"{type(name).__name__} {preview(name)}")
     if name not in ARCHITECTURES:
         raise ModelFileError(
             f"{path}: unknown module class {name!r}; known: {sorted(ARCHITECTURES)} "
@@ -165,26 +199,65 @@ def _check_architecture(arch: Any, path: Path, depth: int) -> None:
             _check_architecture(step, path, depth + 1)
 
 
-def _count(arch: dict[str, Any]) -> int | None:
-    """Parameters the architecture will have, computed without building it (None: unknown)."""
+# The config keys that fix a built-in module's number of parameters.
+_SIZES: dict[type[Module], tuple[str, ...]] = {
+    Neuron: ("nin",), Layer: ("nin", "nout"), MLP: ("nin", "nouts"),
+}
+
+
+def _count(arch: dict[str, Any], path: Path, limit: int, where: str) -> tuple[int, bool]:
+    """(parameters the architecture will have, whether that is all of them), without building it.
+
+    The count is arithmetic on the config, so it costs nothing whatever sizes a
+    file claims. A registered class of your own cannot be counted (its
+    constructor is its own): it adds 0 and makes the count incomplete. A
+    Sequential's steps are built in order, so its known part is compared with
+    ``limit`` (the number of weights in the file) step by step: a file cannot
+    make :func:`load` build a huge model just to find out that it has too few
+    weights. A built-in class whose sizes are missing or not ints is an error
+    at once, naming ``where`` it is.
+    """
     cls, cfg = ARCHITECTURES[arch["class"]], arch["config"]
-    try:
-        bias = 1 if cfg.get("bias", True) else 0
-        if cls is Neuron:
-            return int(cfg["nin"]) + bias
-        if cls is Layer:
-            return (int(cfg["nin"]) + bias) * int(cfg["nout"])
-        if cls is MLP:
-            sizes = [int(cfg["nin"]), *(int(n) for n in cfg["nouts"])]
-            return sum((a + bias) * b for a, b in zip(sizes, sizes[1:]))
-        if cls is Dropout:
-            return 0
-        if cls is Sequential:
-            counts = [_count(step) for step in cfg["steps"]]
-            return None if None in counts else sum(c for c in counts if c is not None)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return None  # the constructor will report what is wrong
-    return None
+    if cls is Sequential:
+        total, complete = 0, True
+        for i, step in enumerate(cfg["steps"]):
+            count, known = _count(step, path, limit - total, f"{where} step {i} ({step['class']})")
+            total += count
+            complete = complete and known
+            if total > limit:
+                raise ModelFileError(f"{path}: the architecture has at least {total} parameters "
+                                     f"but the file holds {limit} weights")
+        return total, complete
+    if cls is Dropout:
+        return 0, True
+    if cls not in _SIZES:
+        return 0, False
+
+    def fail(reason: str) -> ModelFileError:
+        return ModelFileError(f"{path}: cannot build {where} from its config: {reason}")
+
+    def size(value: Any, what: str) -> int:
+        try:
+            return integer(value, f"{cls.__name__}({what})")
+        except (TypeError, ValueError) as exc:
+            raise fail(str(exc)) from None
+
+    for key in _SIZES[cls]:
+        if key not in cfg:
+            raise fail(f"it has no {key!r}")
+    if not isinstance(cfg.get("bias", True), bool):
+        raise fail(f"{cls.__name__}(bias) needs True or False, got {preview(cfg['bias'])}")
+    bias = 1 if cfg.get("bias", True) else 0
+    nin = size(cfg["nin"], "nin")
+    if cls is Neuron:
+        return nin + bias, True
+    if cls is Layer:
+        return (nin + bias) * size(cfg["nout"], "nout"), True
+    nouts = cfg["nouts"]
+    if not isinstance(nouts, list) or not nouts:
+        raise fail(f"MLP(nouts) needs a non-empty list of layer sizes, got {preview(nouts)}")
+    sizes = [nin, *(size(n, f"nouts[{i}]") for i, n in enumerate(nouts))]
+    return sum((a + bias) * b for a, b in zip(sizes, sizes[1:])), True
 
 
 def _build(arch: dict[str, Any]) -> Module:
@@ -203,8 +276,8 @@ def load(path: str | os.PathLike[str]) -> Module:
     if arch is None:
         raise ModelFileError(f"{path} holds weights of a custom module without a config(); "
                              f"build the model yourself and call load_into(model, path)")
-    expected = _count(arch)
-    if expected is not None and expected != len(params):
+    expected, complete = _count(arch, Path(path), len(params), arch["class"])
+    if complete and expected != len(params):
         raise ModelFileError(f"{path}: the architecture has {expected} parameters but the file "
                              f"holds {len(params)} weights")
     try:

@@ -50,11 +50,19 @@ _THRESHOLDS: dict[Callable[..., Any], float | None] = {
 class History(dict[str, list[float]]):
     """Per-epoch numbers from :func:`fit`: ``history['loss'][k]`` is epoch k's mean loss.
 
-    Keys: ``'loss'`` (the data loss, without the ``l1``/``l2`` penalty, averaged
-    over the epoch's samples), ``'lr'`` (the learning rate used), each metric
-    (``'accuracy'`` for classification losses, measured on the training batches
-    as they were seen) and, with ``validation_data``, ``'val_loss'`` and
-    ``'val_<metric>'``. ``stopped`` says why training ended early, if it did.
+    Keys, each a list with one number per epoch, averaged over the epoch's
+    samples as the batches were seen:
+
+    * ``'loss'``: the objective that is minimised, the data loss plus the
+      ``l1``/``l2`` penalty (micrograd's ``total_loss``);
+    * ``'data_loss'``: the loss function's part alone (equal to ``'loss'``
+      without a penalty), which is what ``'val_loss'`` and :func:`evaluate`
+      measure, so compare those two;
+    * ``'lr'``: the learning rate used;
+    * each metric (``'accuracy'`` for classification losses) and, with
+      ``validation_data``, ``'val_loss'`` and ``'val_<metric>'``.
+
+    ``stopped`` says why training ended early, if it did.
     """
 
     stopped: str | None = None
@@ -99,14 +107,23 @@ def accuracy(
     values = [_as_float(o) for o in outputs]
     correct = 0
     if isinstance(values[0], list):
+        classes = len(values[0])
         for i, (row, t) in enumerate(zip(values, targets)):
             if not isinstance(row, list) or not row:
                 raise ValueError(
                     f"accuracy: output {i} is {preview(row)}; expected a list of scores"
                 )
+            if len(row) != classes:
+                raise ValueError(f"accuracy: output {i} has {len(row)} scores but output 0 has "
+                                 f"{classes}; every sample needs a score for each class")
             if not isinstance(t, numbers.Integral) or isinstance(t, bool):
                 if not (isinstance(t, float) and t.is_integer()):
                     raise ValueError(f"accuracy: target {i} is {t!r}, not a class index")
+            if not 0 <= t < classes:
+                # Such a target can never match the arg max: it would count as a
+                # silent miss, where it is a label that does not fit the model.
+                raise ValueError(f"accuracy: target {i} is class {int(t)}, outside "
+                                 f"0..{classes - 1} for {classes} scores per sample")
             predicted = max(range(len(row)), key=row.__getitem__)
             correct += predicted == int(t)
         return correct / len(values)
@@ -122,7 +139,10 @@ def accuracy(
     if negative == -1 and 0 in labels:
         raise ValueError("accuracy: targets mix -1, 0 and 1; use 0/1 or -1/+1 labels")
     thr = (0.0 if negative == -1 else 0.5) if threshold is None else real(threshold, "threshold")
-    for out, t in zip(values, targets):
+    for i, (out, t) in enumerate(zip(values, targets)):
+        if isinstance(out, list):
+            raise ValueError(f"accuracy: output {i} is a list of scores but output 0 is one "
+                             f"number; every sample needs the same number of outputs")
         predicted = 1 if out > thr else negative
         correct += predicted == t
     return correct / len(values)
@@ -202,6 +222,17 @@ def _loss_value(loss: Any) -> float:
     return loss.data
 
 
+def _dry_run(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
+             loss_fn: Callable[..., Any], metric_fns: dict[str, Metric]) -> None:
+    """Run the model, the loss and the metrics on a whole data set, changing nothing."""
+    with no_grad(), _mode(model, False):
+        outputs = [model(x) for x in X]
+        _loss_value(loss_fn(outputs, list(y)))
+    floats = [_as_float(o) for o in outputs]
+    for metric in metric_fns.values():
+        metric(floats, y)
+
+
 def fit(
     model: Module,
     X: Sequence[Any],
@@ -230,14 +261,18 @@ def fit(
     * ``batch_size``: ``None`` for full-batch gradient descent; batches are
       reshuffled every epoch from ``seed`` when ``shuffle`` is on.
     * ``l1`` / ``l2``: add ``l1 * sum|p|`` and ``l2 * sum p**2`` over the
-      model's parameters to each batch loss (micrograd's regularisation).
+      model's parameters to each batch loss (micrograd's regularisation);
+      ``history['loss']`` includes them, ``history['data_loss']`` does not.
     * ``scheduler``: stepped once at the end of every epoch.
     * ``metrics``: default ``['accuracy']`` for classification losses.
     * ``on_epoch_end(epoch, logs)``: called after every epoch; return True to stop.
 
-    A progress bar shows the loss and accuracy when ``verbose`` and the
-    output is a terminal. If the loss becomes NaN or infinite, training stops
-    with a RuntimeWarning and ``history.stopped`` says when.
+    Before the first step the model, the loss and the metrics run once over
+    all of ``X`` (and ``validation_data``) without a graph, so a bad sample or
+    label anywhere raises before any weight has changed. A progress bar shows
+    the loss and accuracy when ``verbose`` and the output is a terminal. If the
+    loss becomes NaN or infinite, training stops with a RuntimeWarning and
+    ``history.stopped`` says when.
     """
     if not callable(model):
         raise TypeError(f"fit needs a model (a callable Module), got {type(model).__name__}")
@@ -255,13 +290,31 @@ def fit(
         optimizer = Adam(params, lr=0.01)
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit(optimizer) needs an nn Optimizer, got {type(optimizer).__name__}")
+    if params and set(params).isdisjoint(optimizer.params):
+        raise ValueError("fit(optimizer) updates none of the model's parameters, so training "
+                         "would change nothing; make it from this model: "
+                         "nn.SGD(model.parameters(), lr=...)")
+    if scheduler is not None:
+        if not isinstance(scheduler, LRScheduler):
+            raise TypeError(f"fit(scheduler) needs an nn LRScheduler, got "
+                            f"{type(scheduler).__name__}")
+        if scheduler.optimizer is not optimizer:
+            raise ValueError("fit(scheduler) schedules another optimizer than the one fit "
+                             "steps; make it from the same one: nn.StepLR(optimizer, ...)")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("fit(validation_data) needs a pair (X_val, y_val)")
         check_dataset(*validation_data, "fit(validation_data)")
     metric_fns = _metrics(loss_fn, metrics)
+    # One pass over all the data before the first step, without a graph and in
+    # evaluation mode (so no dropout mask is drawn): a bad sample or label in a
+    # later batch would otherwise fail after the earlier batches had changed the
+    # weights. Either fit fails with the model as it was, or it trains.
+    _dry_run(model, X, y, loss_fn, metric_fns)
+    if validation_data is not None:
+        _dry_run(model, *validation_data, loss_fn, metric_fns)
     loader = DataLoader(X, y, batch_size or len(X), shuffle=shuffle, seed=seed)
-    history = History(loss=[], lr=[], **{name: [] for name in metric_fns})
+    history = History(loss=[], data_loss=[], lr=[], **{name: [] for name in metric_fns})
     if validation_data is not None:
         history.update({f"val_{k}": [] for k in ["loss", *metric_fns]})
 
@@ -271,35 +324,36 @@ def fit(
         with _mode(model, True):
             for epoch in range(epochs):
                 lr = optimizer.lr
-                total = 0.0
+                total = data_total = 0.0
                 outputs_seen: list[Any] = []
                 targets_seen: list[Any] = []
                 for Xb, yb in loader:
                     outputs = [model(x) for x in Xb]
                     data_loss = loss_fn(outputs, yb)
                     value = _loss_value(data_loss)
-                    if not math.isfinite(value):
-                        history.stopped = (
-                            f"the loss became {value!r} in epoch {epoch}; lower the learning rate "
-                            f"or clip gradients (nn.clip_grad_norm)"
-                        )
-                        break
                     objective = data_loss
                     if l2:
                         objective = objective + _losses.l2_penalty(params, l2)
                     if l1:
                         objective = objective + _losses.l1_penalty(params, l1)
+                    if not math.isfinite(objective.data):  # huge weights overflow the penalty
+                        history.stopped = (
+                            f"the loss became {objective.data!r} in epoch {epoch}; lower the "
+                            f"learning rate or clip gradients (nn.clip_grad_norm)"
+                        )
+                        break
                     optimizer.zero_grad()
                     objective.backward()
                     optimizer.step()
-                    total += value * len(Xb)
+                    total += objective.data * len(Xb)
+                    data_total += value * len(Xb)
                     if metric_fns:
                         outputs_seen.extend(_as_float(o) for o in outputs)
                         targets_seen.extend(yb)
                 if history.stopped:
                     warnings.warn(history.stopped, RuntimeWarning, stacklevel=2)
                     break
-                logs = {"loss": total / len(X), "lr": lr}
+                logs = {"loss": total / len(X), "data_loss": data_total / len(X), "lr": lr}
                 for name, metric in metric_fns.items():
                     logs[name] = float(metric(outputs_seen, targets_seen))
                 if validation_data is not None:
@@ -309,9 +363,11 @@ def fit(
                     history[key].append(value)
                 if scheduler is not None:
                     scheduler.step()
-                bar.update(1)
-                shown = {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
+                # The numbers first: update() draws the bar, so it shows this epoch's.
+                hidden = {"lr"} if l1 or l2 else {"lr", "data_loss"}  # the same as loss
+                shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in hidden}
                 bar.set_postfix(shown, refresh=False)
+                bar.update(1)
                 if on_epoch_end is not None and on_epoch_end(epoch, logs) is True:
                     history.stopped = f"on_epoch_end asked to stop after epoch {epoch}"
                     break

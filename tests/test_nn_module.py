@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import math
+import os
 import random
 
 import pytest
@@ -33,7 +35,9 @@ def test_defaults_are_micrograds_relu_hidden_linear_output_uniform_zero_bias() -
 
 
 def test_same_weights_and_outputs_as_micrograd_for_the_same_seed() -> None:
-    mg_nn = pytest.importorskip("micrograd.nn")
+    # micrograd is in the test extra, so on CI a missing install is a failure, not a skip.
+    mg_nn = (importlib.import_module("micrograd.nn") if os.environ.get("CI")
+             else pytest.importorskip("micrograd.nn"))
     state = random.getstate()
     try:
         random.seed(1337)
@@ -237,6 +241,62 @@ def test_custom_modules_find_parameters_in_their_attributes() -> None:
         Module()(1.0)
 
 
+def test_parameters_in_nested_and_mixed_lists_are_found_with_their_positions() -> None:
+    class Grid(Module):
+        def __init__(self) -> None:
+            self.W = [[Value(1.0), Value(2.0)], (Value(3.0), Value(4.0))]
+            self.mixed = [Layer(1, 1, seed=0), Value(5.0), [Neuron(1, seed=1)], "note", 3]
+            self.sizes = [2, 3]  # numbers only: nothing to find
+
+    model = Grid()
+    assert [name for name, _ in model.named_parameters()] == [
+        "W.0.0", "W.0.1", "W.1.0", "W.1.1",
+        "mixed.0.neurons.0.w0", "mixed.0.neurons.0.b", "mixed.1", "mixed.2.0.w0", "mixed.2.0.b",
+    ]
+    assert model.num_parameters() == 9
+    assert [p.data for p in model.parameters()[:4]] == [1.0, 2.0, 3.0, 4.0]
+    assert [name for name, _ in model.named_children()] == ["mixed.0", "mixed.2.0"]
+    target = Grid()
+    target.load_state_dict({name: 0.5 for name in model.state_dict()})
+    assert target.W[1][0].data == 0.5
+
+
+def test_parameters_that_would_be_dropped_or_collide_are_errors() -> None:
+    class Heads(Module):
+        def __init__(self) -> None:
+            self.heads = {"a": Neuron(1, seed=0)}
+
+    with pytest.raises(TypeError, match="Heads.heads holds Values or modules in a dict; "
+                                        "nn finds parameters only in attributes, lists"):
+        Heads().parameters()
+
+    class Tags(Module):
+        def __init__(self) -> None:
+            self.tags = {"scale": 1.0}  # no Values: an ordinary attribute
+            self._cache = {"out": Value(0.0)}  # private: never searched
+            self.nested = [{Value(1.0)}]
+
+    with pytest.raises(TypeError, match=r"Tags.nested holds Values or modules in a set"):
+        Tags().parameters()
+
+    class Clash(Module):
+        def __init__(self) -> None:
+            self.w = [Value(0.0), Value(1.0)]  # w0, w1
+            self.w1 = Value(2.0)
+
+    with pytest.raises(ValueError, match="two different parameters are both named 'w1'"):
+        Clash().state_dict()
+
+
+def test_a_sequential_subclass_keeps_its_own_parameters() -> None:
+    class Scaled(Sequential):
+        def __init__(self) -> None:
+            super().__init__(Neuron(1, seed=0))
+            self.gain = Value(2.0, "gain")
+
+    assert [name for name, _ in Scaled().named_parameters()] == ["0.w0", "0.b", "gain"]
+
+
 # --- initialisation and seeds ------------------------------------------------------------
 
 
@@ -276,10 +336,30 @@ def test_seeds_reproduce_and_never_touch_the_global_random_state() -> None:
     assert MLP(2, [8, 1], seed=8).state_dict() != a.state_dict()
     rng = random.Random(7)
     assert MLP(2, [8, 1], seed=rng).state_dict() == a.state_dict()
-    MLP(2, [8, 1])  # no seed: its own generator, seeded by the OS
-    drop = Dropout(0.5)
-    drop([Value(1.0)] * 10)
-    nn.data.make_moons(20, noise=0.1)
+    assert random.getstate() == state
+
+
+def test_nothing_without_a_seed_touches_the_global_random_state() -> None:
+    """Everything that draws, with seed=None: its own generator seeded by the OS."""
+    state = random.getstate()
+    MLP(2, [8, 1])
+    MLP(2, [4, 1], init="xavier")
+    Layer(3, 2, init="he")
+    Neuron(2)
+    model = Sequential(Layer(2, 4), Dropout(0.5), Layer(4, 1, "linear"))
+    Dropout(0.5)([Value(1.0)] * 10)
+    for make in (nn.data.make_moons, nn.data.make_circles, nn.data.make_spirals,
+                 nn.data.make_regression):
+        make(20, noise=0.1)  # type: ignore[operator]
+    nn.data.make_blobs(20)
+    nn.data.make_xor(8, noise=0.1)
+    X, y = nn.data.make_moons(20, noise=0.1, seed=0)
+    nn.data.train_test_split(X, y)
+    for _ in nn.data.DataLoader(X, y, batch_size=4):
+        pass
+    # fit shuffles its batches and runs the dropout in training mode.
+    nn.fit(model, X, y, loss="bce_with_logits", epochs=2, batch_size=5, verbose=False)
+    nn.predict(model, X)
     assert random.getstate() == state
 
 

@@ -122,10 +122,21 @@ def test_step_zero_grad_and_hooks() -> None:
     (lambda: Adam([Value(0.0)], betas=0.9), "needs a pair"),
     (lambda: RMSProp([Value(0.0)], alpha=1.5), r"alpha\) must be in \[0, 1\]"),
     (lambda: SGD([Value(0.0)], lr="0.1"), "needs a real number, got str"),
+    (lambda: Adam([Value(0.0)], eps=0.0), r"Adam\(eps\) must be > 0, got 0.0"),
+    (lambda: AdamW([Value(0.0)], eps=0.0), r"AdamW\(eps\) must be > 0"),
+    (lambda: RMSProp([Value(0.0)], eps=0.0), r"RMSProp\(eps\) must be > 0"),
+    (lambda: clip_grad_norm([v := Value(0.0), v], 1.0), "parameter 1 .* appears more than once"),
 ])
 def test_bad_optimizer_arguments(make: Callable[[], Any], match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+def test_a_zero_gradient_from_the_start_takes_a_step_of_zero() -> None:
+    """A dead unit's weights: every gradient 0, so m = v = 0 and only eps keeps 0 / 0 away."""
+    for make in (lambda ps: Adam(ps, eps=1e-300), lambda ps: RMSProp(ps, eps=1e-300),
+                 lambda ps: AdamW(ps, eps=1e-300, weight_decay=0.0)):
+        assert run(make, [0.0, 0.0, 0.0]) == [1.0, 1.0, 1.0]
 
 
 # --- schedules --------------------------------------------------------------------------------
@@ -158,6 +169,52 @@ def test_step_and_cosine_schedules() -> None:
         LinearLR(SGD([Value(0.0)], lr=1.0), total_iters=0)
     with pytest.raises(TypeError, match="needs an Optimizer"):
         StepLR("sgd", 3)  # type: ignore[arg-type]
+
+
+def test_every_schedule_starts_from_the_rate_before_the_first_one() -> None:
+    opt = SGD([Value(0.0)], lr=1.0)
+    warmup = LinearLR(opt, start_factor=0.5, total_iters=4)
+    assert opt.lr == 0.5 and opt.initial_lr == 1.0
+    decay = StepLR(opt, step_size=2, gamma=0.5)
+    assert decay.base_lr == 1.0 == warmup.base_lr  # not the 0.5 the warm-up had set
+    # Chained as in PyTorch: the factors multiply, step by step.
+    lrs = []
+    for _ in range(6):
+        opt.step()
+        warmup.step()
+        decay.step()
+        lrs.append(opt.lr)
+    assert lrs == pytest.approx([0.625, 0.375, 0.4375, 0.25, 0.25, 0.125])
+    # Each reports the rate it set itself: the warm-up held 0.25 before the decay halved it.
+    assert decay.get_last_lr() == [0.125] and warmup.get_last_lr() == [0.25]
+
+
+def test_a_rate_set_by_hand_is_carried_on_from() -> None:
+    opt = SGD([Value(0.0)], lr=1.0)
+    sched = StepLR(opt, step_size=2, gamma=0.1)
+    sched.step()
+    opt.lr = 0.3
+    sched.step()
+    assert opt.lr == pytest.approx(0.03)
+
+
+def test_the_learning_rate_is_checked_when_assigned() -> None:
+    opt = Adam([Value(0.0)], lr=0.1)
+    for bad, error, match in [(-1, ValueError, r"Adam.lr must be >= 0, got -1.0"),
+                              (math.nan, ValueError, "Adam.lr must be finite"),
+                              (math.inf, ValueError, "finite"),
+                              ("0.1", TypeError, "Adam.lr needs a real number, got str")]:
+        with pytest.raises(error, match=match):
+            opt.lr = bad  # type: ignore[assignment]
+        assert opt.lr == 0.1
+    opt.lr = 0  # a schedule may end at 0
+    assert opt.lr == 0.0
+    # A schedule that would overflow the rate stops at the step that would, unchanged.
+    big = SGD([Value(0.0)], lr=1e300)
+    sched = StepLR(big, step_size=1, gamma=1e10)
+    with pytest.raises(ValueError, match="SGD.lr must be finite, got inf"):
+        sched.step()
+    assert (big.lr, sched.last_step, sched.get_last_lr()) == (1e300, 0, [1e300])
 
 
 # --- clipping -----------------------------------------------------------------------------------
@@ -246,6 +303,53 @@ def test_schedules_match_pytorch() -> None:
             tsched.step()
             expected.append(topt.param_groups[0]["lr"])
         assert _lrs(ours_factory, 0.7, 120) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def _torch_lrs(torch: Any, factories: list[Callable[[Any], Any]], steps: int,
+               by_hand: tuple[int, float] | None) -> tuple[list[float], list[list[float]]]:
+    t = torch.tensor(0.0, requires_grad=True)
+    topt = torch.optim.SGD([t], lr=1.0)
+    scheds = [make(topt) for make in factories]
+    out = [topt.param_groups[0]["lr"]]
+    for k in range(steps):
+        topt.step()
+        for sched in scheds:
+            sched.step()
+        if by_hand and k == by_hand[0]:
+            topt.param_groups[0]["lr"] = by_hand[1]
+        out.append(topt.param_groups[0]["lr"])
+    return out, [sched.get_last_lr() for sched in scheds]
+
+
+@pytest.mark.parametrize("by_hand", [None, (5, 0.3)])
+def test_chained_schedules_and_rates_set_by_hand_match_pytorch(
+    by_hand: tuple[int, float] | None
+) -> None:
+    torch = pytest.importorskip("torch")
+    sched = torch.optim.lr_scheduler
+    chains = [
+        ([lambda o: LinearLR(o, 0.5, 1.0, 4), lambda o: StepLR(o, 2, 0.5)],
+         [lambda o: sched.LinearLR(o, 0.5, 1.0, 4), lambda o: sched.StepLR(o, 2, 0.5)]),
+        ([lambda o: LinearLR(o, 0.1, 1.0, 5), lambda o: CosineAnnealingLR(o, 20, 0.01)],
+         [lambda o: sched.LinearLR(o, 0.1, 1.0, 5),
+          lambda o: sched.CosineAnnealingLR(o, 20, 0.01)]),
+        ([lambda o: CosineAnnealingLR(o, 7)], [lambda o: sched.CosineAnnealingLR(o, 7)]),
+    ]
+    for ours_factories, torch_factories in chains:
+        opt = SGD([Value(0.0)], lr=1.0)
+        scheds = [make(opt) for make in ours_factories]
+        ours = [opt.lr]
+        for k in range(40):
+            opt.step()
+            for s in scheds:
+                s.step()
+            if by_hand and k == by_hand[0]:
+                opt.lr = by_hand[1]
+            ours.append(opt.lr)
+        expected, last = _torch_lrs(torch, torch_factories, 40, by_hand)
+        assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15)
+        assert [s.get_last_lr() for s in scheds] == [
+            [pytest.approx(lr, rel=1e-12)] for (lr,) in last]
 
 
 def test_clip_grad_norm_matches_pytorch() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -49,10 +51,26 @@ def test_decision_boundaries_for_one_output_and_for_several(tmp_path: Path) -> N
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_plots_use_no_pyplot_global_state(tmp_path: Path) -> None:
-    had_pyplot = "matplotlib.pyplot" in sys.modules
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_redrawing_a_picture_keeps_its_permissions_and_leaves_no_temporary_file(
+    tmp_path: Path
+) -> None:
+    path = plot_loss_curves([1.0, 0.5], tmp_path / "loss.svg")
+    path.chmod(0o600)
+    plot_loss_curves([1.0, 0.25], path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["loss.svg"]
+
+
+def test_plots_use_no_pyplot_global_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forget pyplot if anything imported it already, so importing it here would show.
+    monkeypatch.delitem(sys.modules, "matplotlib.pyplot", raising=False)
     plot_loss_curves([1.0, 0.5], tmp_path / "a.svg")
-    assert ("matplotlib.pyplot" in sys.modules) == had_pyplot
+    plot_decision_boundary(MLP(2, [1], seed=0), [[0.0, 0.0], [1.0, 1.0]], [0, 1],
+                           tmp_path / "b.png", resolution=5)
+    assert "matplotlib.pyplot" not in sys.modules
 
 
 @pytest.mark.parametrize("call, error, match", [

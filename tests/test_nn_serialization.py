@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -238,10 +239,100 @@ def _document(**changes: Any) -> dict[str, Any]:
     ({"architecture": {"class": "MLP", "config": {"nin": 2.0, "nouts": [3, 1]}}},
      r"MLP\(nin\) needs an int, got float"),
     ({"architecture": {"class": "Sequential", "config": {"steps": 3}}}, "Sequential config"),
+    ({"architecture": {"class": [1], "config": {}}}, "given by its name .*got list"),
+    ({"architecture": {"class": {"MLP": 1}, "config": {}}}, "given by its name .*got dict"),
+    ({"architecture": {"class": None, "config": {}}}, "given by its name .*got NoneType"),
+    ({"architecture": {"class": "MLP", "config": {"nin": 2}}}, "cannot build MLP.*no 'nouts'"),
+    ({"architecture": {"class": "MLP", "config": {"nin": 2, "nouts": 3}}}, "non-empty list"),
+    ({"architecture": {"class": "MLP", "config": {"nin": 2, "nouts": [3, 1], "bias": "no"}}},
+     r"MLP\(bias\) needs True or False, got 'no'"),
+    ({"architecture": {"class": "Sequential", "config": {"steps": [
+        {"class": "Layer", "config": {"nin": 2, "nout": 3}},
+        {"class": "Neuron", "config": {"nin": "x"}}]}}},
+     r"cannot build Sequential step 1 \(Neuron\).*Neuron\(nin\) needs an int, got str 'x'"),
 ])
 def test_bad_contents_fail_with_a_clear_error(tmp_path: Path, changes: dict[str, Any],
                                               match: str) -> None:
     _expect_failure(_write(tmp_path / "m.json", _document(**changes)), match)
+
+
+HUGE_THEN_BROKEN = {"class": "Sequential", "config": {"steps": [
+    {"class": "MLP", "config": {"nin": 2, "nouts": [10**8, 1]}},
+    {"class": "Neuron", "config": {"nin": "x"}},
+]}}
+
+
+def test_a_small_file_cannot_make_load_build_a_huge_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building 4e8 parameters would exhaust memory, so a pass proves nothing was built;
+    # the patch makes sure even a smaller model is never started.
+    def no_building(arch: Any) -> Module:
+        raise AssertionError(f"load() started building {arch['class']}")
+
+    monkeypatch.setattr(nn.serialization, "_build", no_building)
+    path = _write(tmp_path / "m.json", _document(architecture=HUGE_THEN_BROKEN, parameters={}))
+    started = time.perf_counter()
+    with pytest.raises(ModelFileError, match="at least 400000001 parameters but the file "
+                                             "holds 0 weights"):
+        load(path)
+    assert time.perf_counter() - started < 1.0
+    # The broken step first: its config is an error at once, whatever follows it.
+    steps = HUGE_THEN_BROKEN["config"]["steps"]
+    broken_first = {"class": "Sequential", "config": {"steps": steps[::-1]}}
+    _write(path, _document(architecture=broken_first, parameters={}))
+    with pytest.raises(ModelFileError, match=r"step 0 \(Neuron\).*needs an int, got str"):
+        load(path)
+
+
+def test_uncountable_custom_steps_do_not_hide_a_huge_built_in_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Opaque(Module):
+        def __init__(self, size: int = 1) -> None:
+            self.w = [Value(0.0) for _ in range(size)]
+
+        def config(self) -> dict[str, Any]:
+            return {"size": len(self.w)}
+
+    built: list[str] = []
+    real_build = nn.serialization._build
+    monkeypatch.setattr(nn.serialization, "_build",
+                        lambda arch: built.append(arch["class"]) or real_build(arch))
+    try:
+        register(Opaque)
+        model = Sequential(Opaque(3), Layer(2, 2, seed=0))
+        path = save(model, tmp_path / "m.json")
+        _same_model(model, load(path))  # a custom step is counted by building it, as before
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document["architecture"]["config"]["steps"][1]["config"]["nout"] = 10**8
+        _write(path, document)
+        built.clear()
+        with pytest.raises(ModelFileError, match="at least 300000000 parameters"):
+            load(path)
+        assert built == []
+    finally:
+        nn.serialization.ARCHITECTURES.pop("Opaque", None)
+
+
+def test_register_cannot_replace_a_built_in_class() -> None:
+    class MLP(Module):  # the same name as nn.MLP: the clash is the point
+        pass
+
+    with pytest.raises(ValueError, match="'MLP' is the name of nn's own nn.layers.MLP"):
+        register(MLP)
+    assert nn.serialization.ARCHITECTURES["MLP"] is nn.MLP
+
+
+def test_repeated_keys_and_giant_integers_fail_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    text = json.dumps(_document())
+    first = next(iter(MLP(2, [3, 1], seed=0).state_dict()))
+    path.write_text(text.replace('"parameters": {', f'"parameters": {{"{first}": 5.0, '),
+                    encoding="utf-8")
+    _expect_failure(path, f"the key '{first}' appears twice in one object")
+    path.write_text(text.replace('"version": 1', '"version": ' + "9" * 5000), encoding="utf-8")
+    _expect_failure(path, "is not a model file .*digits")
 
 
 def test_bad_weights_fail_and_leave_the_model_unchanged(tmp_path: Path) -> None:

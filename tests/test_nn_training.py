@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import time
@@ -52,7 +53,7 @@ def test_fit_reproduces_the_demo_loop_with_library_parts() -> None:
     X, y = _moons()
     steps = 30
     by_hand = MLP(2, [16, 16, 1], seed=7)
-    hand_losses = []
+    hand_losses, hand_data_losses = [], []
     for k in range(steps):
         scores = [by_hand(x) for x in X]
         data_loss = nn.hinge_loss(scores, y)
@@ -61,13 +62,18 @@ def test_fit_reproduces_the_demo_loop_with_library_parts() -> None:
         total.backward()
         for p in by_hand.parameters():
             p.data -= (1.0 - 0.9 * k / 100) * p.grad
-        hand_losses.append(data_loss.data)
+        hand_losses.append(total.data)
+        hand_data_losses.append(data_loss.data)
     model = MLP(2, [16, 16, 1], seed=7)
     opt = SGD(model.parameters(), lr=1.0)
     history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=steps, l2=1e-4,
                   scheduler=LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100),
                   verbose=False)
+    # 'loss' is what is minimised, micrograd's total_loss; 'data_loss' is the hinge part.
     assert history["loss"] == pytest.approx(hand_losses, rel=1e-9, abs=1e-12)
+    assert history["data_loss"] == pytest.approx(hand_data_losses, rel=1e-9, abs=1e-12)
+    penalties = [a - b for a, b in zip(history["loss"], history["data_loss"])]
+    assert all(p > 1e-4 for p in penalties)  # the L2 term: 1e-4 * sum(p**2), sum(p**2) > 1
     assert history["lr"] == pytest.approx([1.0 - 0.9 * k / 100 for k in range(steps)])
     assert model.state_dict() == pytest.approx(by_hand.state_dict(), rel=1e-9, abs=1e-12)
 
@@ -140,7 +146,8 @@ def test_history_keys_validation_metrics_and_defaults() -> None:
     model = MLP(2, [8, 1], seed=0)
     history = fit(model, X[:80], y[:80], loss="hinge", epochs=3, batch_size=20, seed=0,
                   validation_data=(X[80:], y[80:]), verbose=False)
-    assert set(history) == {"loss", "lr", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history) == {"loss", "data_loss", "lr", "accuracy", "val_loss", "val_accuracy"}
+    assert history["data_loss"] == history["loss"]  # no penalty
     assert all(len(v) == 3 for v in history.values()) and history.epochs == 3
     assert history["lr"] == [0.01] * 3  # the default optimiser: Adam(lr=0.01)
     assert repr(history).startswith("History(3 epochs; last: loss=")
@@ -151,9 +158,9 @@ def test_history_keys_validation_metrics_and_defaults() -> None:
         return max(abs(o - t) for o, t in zip(outputs, targets))
 
     history = fit(model, X, y, loss="hinge", metrics=["accuracy", worst], epochs=1, verbose=False)
-    assert set(history) == {"loss", "lr", "accuracy", "worst"}
+    assert set(history) == {"loss", "data_loss", "lr", "accuracy", "worst"}
     assert set(fit(model, X, y, loss="hinge", metrics=[], epochs=1, verbose=False)) == {
-        "loss", "lr"}
+        "loss", "data_loss", "lr"}
 
 
 def test_on_epoch_end_can_stop_training() -> None:
@@ -172,6 +179,25 @@ def test_a_diverging_run_stops_with_a_warning_and_keeps_its_history() -> None:
                       verbose=False)
     assert 1 < history.epochs < 500 and history.stopped
     assert history["loss"][-1] > history["loss"][0]  # it was blowing up
+
+
+def test_a_penalty_that_overflows_stops_training_before_a_step() -> None:
+    model = MLP(1, [1], seed=0)
+    model.layers[0].neurons[0].w[0].data = 1e200  # its square overflows; the data loss is 0
+    before = model.state_dict()
+    with pytest.warns(RuntimeWarning, match="the loss became inf in epoch 0"):
+        history = fit(model, [[0.0]], [0.0], loss="mse", l2=1.0, optimizer=SGD(model, lr=0.1),
+                      epochs=3, verbose=False)
+    assert history.epochs == 0 and model.state_dict() == before
+
+
+def test_history_loss_includes_an_l1_penalty() -> None:
+    X, y = make_xor()
+    model = MLP(2, [3, 1], seed=0)
+    start = nn.l1_penalty(model, 0.01).data
+    history = fit(model, X, y, loss="mse", l1=0.01, optimizer=SGD(model, lr=0.1), epochs=1,
+                  verbose=False)
+    assert history["loss"][0] - history["data_loss"][0] == pytest.approx(start)
 
 
 def test_the_progress_bar_is_quiet_off_a_terminal_and_shows_loss_and_accuracy_on_one(
@@ -195,6 +221,32 @@ def test_the_progress_bar_is_quiet_off_a_terminal_and_shows_loss_and_accuracy_on
     screen.truncate()
     fit(MLP(2, [3, 1], seed=0), X, pm1, loss="hinge", epochs=3, verbose=False)
     assert screen.getvalue() == ""
+
+
+def test_each_redraw_of_the_progress_bar_shows_the_epoch_it_counts(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    # Redraw on every update, however fast the epochs are.
+    monkeypatch.setattr(nn.training, "tqdm", functools.partial(nn.training.tqdm, mininterval=0,
+                                                               miniters=1))
+    X, y = make_xor()
+    seen: list[dict[str, float]] = []
+    model = MLP(2, [3, 1], seed=0)
+    fit(model, X, y, loss="bce_with_logits", epochs=4, optimizer=SGD(model, lr=0.5),
+        on_epoch_end=lambda epoch, logs: seen.append(dict(logs)))
+    # Four different numbers, so a bar that lags shows a wrong one.
+    assert len({f"{logs['loss']:.4g}" for logs in seen}) == 4
+    frames = [f for f in screen.getvalue().split("\r") if "/4" in f]
+    for k, logs in enumerate(seen, start=1):
+        frame = next(f for f in frames if f"{k}/4" in f)
+        assert f"loss={logs['loss']:.4g}" in frame, (k, frame)
+        assert f"accuracy={logs['accuracy']:.4g}" in frame, (k, frame)
 
 
 def test_predict_and_evaluate_run_in_eval_mode_without_a_graph() -> None:
@@ -225,6 +277,14 @@ def test_accuracy_rules() -> None:
         accuracy([0.3, 0.2], [-1, 0])
     with pytest.raises(ValueError, match="2 samples but y has 1"):
         accuracy([0.3, 0.2], [1])
+    with pytest.raises(ValueError, match=r"target 0 is class 5, outside 0..1 for 2 scores"):
+        accuracy([[1.0, 2.0]], [5])
+    with pytest.raises(ValueError, match=r"target 1 is class -1, outside 0..2"):
+        accuracy([[1.0, 2.0, 0.0], [0.0, 1.0, 0.0]], [1, -1])
+    with pytest.raises(ValueError, match="output 1 has 3 scores but output 0 has 2"):
+        accuracy([[1.0, 2.0], [1.0, 2.0, 3.0]], [1, 2])
+    with pytest.raises(ValueError, match="output 1 is a list of scores but output 0 is one"):
+        accuracy([0.3, [0.1, 0.2]], [1, 0])
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -248,6 +308,55 @@ def test_bad_fit_input(kwargs: dict[str, Any], error: type[Exception], match: st
     args: dict[str, Any] = {"X": X, "y": y, "verbose": False, "epochs": 1, **kwargs}
     with pytest.raises(error, match=match):
         fit(MLP(2, [3, 1], seed=0), **args)
+
+
+@pytest.mark.parametrize("X, y, validation, match", [
+    ([[0.0, 0.0]] * 5 + [[0.0, 0.0, 1.0]], [1, -1] * 3, None, "expects 2 input"),
+    ([[0.0, 0.0]] * 6, [1, -1, 1, -1, 1, 0], None, "target 5 is 0.0; targets must be -1 or"),
+    ([[0.0, 0.0]] * 6, [1, -1] * 3, ([[0.0, 0.0]] * 2, [1, 2]), "target 1 is 2.0"),
+])
+def test_bad_data_in_a_later_batch_fails_before_any_step(
+    X: list[list[float]], y: list[int], validation: Any, match: str
+) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model, lr=0.1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=match):
+        fit(model, X, y, loss="hinge", optimizer=opt, batch_size=2, shuffle=False,
+            validation_data=validation, verbose=False)
+    assert model.state_dict() == before and opt.steps == 0
+
+
+def test_the_check_before_training_changes_nothing_it_trains() -> None:
+    """The pass over the data runs in eval mode: the dropout masks drawn stay the same."""
+    X, y = make_xor()
+
+    def train() -> dict[str, float]:
+        model = nn.Sequential(nn.Layer(2, 8, seed=0), nn.Dropout(0.5, seed=1),
+                              nn.Layer(8, 1, "linear", seed=2))
+        fit(model, X, y, loss="mse", optimizer=SGD(model, lr=0.1), epochs=5, seed=3,
+            verbose=False)
+        return model.state_dict()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nn.training, "_dry_run", lambda *args: None)
+        unchecked = train()
+    assert train() == unchecked
+
+
+def test_an_optimizer_or_schedule_for_something_else_is_refused() -> None:
+    X, y = make_xor()
+    model, other = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    with pytest.raises(ValueError, match="updates none of the model's parameters"):
+        fit(model, X, y, optimizer=SGD(other, lr=0.1), verbose=False)
+    opt = SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match="schedules another optimizer"):
+        fit(model, X, y, optimizer=opt, scheduler=nn.StepLR(SGD(other, lr=0.1), 2),
+            verbose=False)
+    with pytest.raises(TypeError, match="needs an nn LRScheduler, got str"):
+        fit(model, X, y, optimizer=opt, scheduler="step", verbose=False)  # type: ignore[arg-type]
+    # Some of the model's parameters (fine-tuning the last layer) is fine.
+    fit(model, X, y, optimizer=SGD(model.layers[1], lr=0.1), epochs=1, verbose=False)
 
 
 def test_an_optimizer_step_does_not_leave_nans_behind_for_good_runs() -> None:
