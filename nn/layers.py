@@ -171,9 +171,11 @@ class Layer(Module):
         self.activation = _activation(activation, nonlin, "relu", "Layer")
         rng = as_rng(seed)
         self._scopes = [f"neurons.{j}" for j in range(self.nout)]
+        # What a picture's summary calls each neuron; one string, made once, for every call.
+        self._kind = f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
         self.neurons = []
         for name in self._scopes:
-            with scope(name):
+            with scope(name, self._kind):
                 self.neurons.append(Neuron(
                     self.nin, self.activation, init=init, bias=bias, seed=rng, fan_out=self.nout
                 ))
@@ -188,8 +190,9 @@ class Layer(Module):
     def outputs(self, x: Sequence[Any]) -> list[Value]:
         """The neurons' outputs as a list (also for one neuron); ``x`` is not checked."""
         out = []
+        kind = self._kind
         for neuron, name in zip(self.neurons, self._scopes):
-            with scope(name):
+            with scope(name, kind):
                 out.append(neuron.forward(x))
         return out
 
@@ -245,10 +248,15 @@ class MLP(Module):
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self._scopes = [f"layers.{i}" for i in range(len(self.nouts))]
+        acts = [self.activation] * last + [self.output_activation]
+        # What a picture's summary calls each layer, e.g. 'Layer(16, 16, ReLU)'.
+        self._kinds = [
+            f"Layer({sizes[i]}, {sizes[i + 1]}, {_REPR_NAMES[act]})" for i, act in enumerate(acts)
+        ]
         self.layers = []
-        for i, name in enumerate(self._scopes):
-            act = self.output_activation if i == last else self.activation
-            with scope(name):
+        for i, (name, kind) in enumerate(zip(self._scopes, self._kinds)):
+            act = acts[i]
+            with scope(name, kind):
                 self.layers.append(
                     Layer(sizes[i], sizes[i + 1], act, init=init, bias=bias, seed=rng)
                 )
@@ -257,8 +265,8 @@ class MLP(Module):
         return self.forward(_inputs(x, self.nin, self))
 
     def forward(self, x: Sequence[Any]) -> Output:
-        for layer, name in zip(self.layers, self._scopes):
-            with scope(name):
+        for layer, name, kind in zip(self.layers, self._scopes, self._kinds):
+            with scope(name, kind):
                 x = layer.outputs(x)
         return x[0] if len(x) == 1 else list(x)
 

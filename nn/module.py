@@ -351,6 +351,7 @@ class Sequential(Module):
                 )
         self.steps = list(modules)
         self._scopes = [str(i) for i in range(len(modules))]
+        self._kinds = [m._one_line() for m in modules]  # for pictures' summaries
         # A new leaf carries the scope we are in (the engine has no other public way to
         # read it): a Sequential made inside scope('critic') gets 'critic.0...' parameters.
         outer = Value(0.0).scope
@@ -371,8 +372,8 @@ class Sequential(Module):
             # picture shows them as inputs rather than as the first step's parameters.
             x = [v if isinstance(v, Value) or not is_real(v) else Value(v, f"x{i}")
                  for i, v in enumerate(x)]
-        for name, module in zip(self._scopes, self.steps):
-            with scope(name):
+        for name, kind, module in zip(self._scopes, self._kinds, self.steps):
+            with scope(name, kind):
                 x = module(x)
         return x
 
