@@ -50,15 +50,7 @@ def check(ok: bool, claim: str) -> None:
 
 
 def save_figure(fig: Any, path: Path) -> Path:
-    """Write a matplotlib ``Figure`` to ``path`` (.svg or .png) as ``nn.plots`` writes its own.
+    """Write a matplotlib ``Figure`` as ``nn.plots`` writes its own (atomically, no date)."""
+    from nn.plots import save_figure
 
-    That is: to a temporary file renamed into place (a failed save never leaves
-    half a picture) and without a creation date in SVGs (a re-run leaves the
-    file's text unchanged). nn.plots has no public function for a figure made
-    elsewhere, so this goes through its private one: one way of saving, not two.
-    """
-    from nn.plots import _save, _target
-
-    target, fmt = _target(path)
-    saved: Path = _save(fig, target, fmt)
-    return saved
+    return save_figure(fig, path)

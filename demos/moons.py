@@ -35,22 +35,14 @@ def main(argv: list[str] | None = None) -> float:
     schedule = nn.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
     started = time.perf_counter()
 
-    def svm_loss_with_l2(scores: list[Value], targets: list[int]) -> Value:
-        """micrograd's total loss: the max-margin data loss plus 1e-4 * sum(p**2).
-
-        Passed to fit as the loss (instead of fit's l2=), so the loss fit reports
-        and records is this whole objective, the number micrograd prints, and not
-        the data loss alone.
-        """
-        return nn.hinge_loss(scores, targets) + nn.l2_penalty(model.parameters(), L2)
-
     def report(step: int, logs: dict[str, float]) -> None:
         if step % 10 == 0 or step == steps - 1:
             print(f"step {step:3d}  loss (SVM + L2) {logs['loss']:.4f}  "
                   f"accuracy {logs['accuracy']:.0%}  lr {logs['lr']:.3f}  "
                   f"({time.perf_counter() - started:.1f} s)")
 
-    history = nn.fit(model, X, y, loss=svm_loss_with_l2, metrics=["accuracy"],
+    # fit's 'loss' is the whole objective, SVM loss + L2, the number micrograd prints.
+    history = nn.fit(model, X, y, loss="hinge", l2=L2, metrics=["accuracy"],
                      optimizer=optimizer, scheduler=schedule, epochs=steps, verbose=False,
                      on_epoch_end=report)
     final = nn.accuracy(nn.predict(model, X), y)
