@@ -109,3 +109,20 @@ def test_importing_nn_plots_without_matplotlib_names_the_extra(
         importlib.import_module("nn.plots")
     monkeypatch.undo()
     assert importlib.import_module("nn.plots").plot_loss_curves
+
+
+def test_save_figure_writes_a_figure_of_your_own_like_nn_does(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from nn.plots import save_figure
+
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [1, 0], label="mine")
+    path = save_figure(fig, tmp_path / "mine.svg")
+    text = path.read_text(encoding="utf-8")
+    assert "<svg" in text and "<dc:date>" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.svg"]  # no temporary left
+    assert save_figure(fig, tmp_path / "mine.png").read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match=r"\.svg or \.png"):
+        save_figure(fig, tmp_path / "mine.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.png", "mine.svg"]
