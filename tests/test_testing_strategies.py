@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import math
 
@@ -109,6 +110,14 @@ def test_dot_gets_an_even_number_of_inputs() -> None:
     assert list(input_counts(autograd.ops.BY_NAME["dot"])) == [2, 4]
     assert list(input_counts(autograd.ops.BY_NAME["sum"])) == [1, 2, 3, 4]
     assert list(input_counts(autograd.ops.BY_NAME["mul"])) == [2]
+
+
+def test_input_counts_follow_the_group_size_declared_in_the_op_table() -> None:
+    dot = autograd.ops.BY_NAME["dot"]
+    triples = dataclasses.replace(dot, name="triples", extra={"arity_multiple": 3})
+    assert list(input_counts(triples, 6)) == [3, 6]
+    # Nothing but the table decides: dot without its declaration takes any count.
+    assert list(input_counts(dataclasses.replace(dot, extra={}))) == [1, 2, 3, 4]
 
 
 # --- expressions: random DAGs ------------------------------------------------------------------

@@ -40,22 +40,17 @@ def resolve_op(op: Op | str) -> Op:
     raise TypeError(f"expected an Op or an op name, got {type(op).__name__} {op!r}")
 
 
-# The dot op reads its inputs as (w1..wn, x1..xn): it needs an even count. The op
-# table has no field for that yet, so it is read from ``op.extra['arity_multiple']``
-# when an op declares it, and known here for dot.
-_ARITY_MULTIPLE = {"dot": 2}
-
-
 def input_counts(op: Op, max_inputs: int = 4) -> range:
     """The numbers of inputs a node of ``op`` may be given, up to about ``max_inputs``.
 
-    One count for unary and binary ops; for an n-ary op, the counts from one
-    "group" (two for ``dot``: a weight and an input) up to ``max_inputs``
-    groups' worth.
+    One count for unary and binary ops; for an n-ary op, the multiples of its
+    group size from one group up to ``max_inputs``. An op that reads its inputs
+    in groups declares the size in the op table as ``extra['arity_multiple']``
+    (``dot``, which reads ``(w1..wn, x1..xn)``, declares 2); others take any count.
     """
     if op.kind != "nary":
         return range(op.arity, op.arity + 1)
-    multiple = int(op.extra.get("arity_multiple", _ARITY_MULTIPLE.get(op.name, 1)))
+    multiple = int(op.extra.get("arity_multiple", 1))
     top = max(multiple, max_inputs - max_inputs % multiple)
     return range(multiple, top + 1, multiple)
 
