@@ -20,18 +20,20 @@ billions of times more.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sympy as sp  # type: ignore[import-untyped]
 from hypothesis import given
-from reference_ops import error_scales
+from reference_ops import error_scales, evaluate, steps_of
 
 import autograd
-from autograd.ops import OPS, Op
-from autograd.testing import Expression
+from autograd.ops import BY_NAME, OPS, Op
+from autograd.testing import Expression, Step
 from autograd.testing.strategies import expressions
 
 DPS = 40  # decimal digits for SymPy's evaluation
@@ -91,7 +93,22 @@ def _half(xs: Sequence[Any]) -> int:
     return len(xs) // 2
 
 
-SYMPY: dict[str, Callable[..., Any]] = {
+@dataclass(frozen=True)
+class OnEachSide:
+    """A kinked op as the formula on each side of its kink (the op's excluded point).
+
+    The strategies keep every input a margin away from a kink, so near the drawn point
+    the op *is* the formula of the side its input is on: exact to any order. SymPy's own
+    forms are not usable here: ``Abs`` or ``Piecewise`` of a large expression take
+    seconds to differentiate and evaluate, and a ``Piecewise`` condition is compared as
+    soon as it is built (``relu(2 relu(x) / (2 relu(x)))`` asked whether nan > 0).
+    """
+
+    below: Callable[..., Any]
+    above: Callable[..., Any]
+
+
+SYMPY: dict[str, Callable[..., Any] | OnEachSide] = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
@@ -105,14 +122,14 @@ SYMPY: dict[str, Callable[..., Any]] = {
     "pow_const": lambda x, c: x**c,
     "rpow_const": lambda x, c: c**x,
     "neg": lambda x: -x,
-    "abs": sp.Abs,
+    "abs": OnEachSide(below=lambda x: -x, above=lambda x: x),
     "exp": sp.exp,
     "log": sp.log,
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
     "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
-    "relu": lambda x: sp.Piecewise((x, x > 0), (0, True)),
-    "leaky_relu": lambda x, c: sp.Piecewise((x, x > 0), (c * x, True)),
+    "relu": OnEachSide(below=lambda x: sp.Integer(0), above=lambda x: x),
+    "leaky_relu": OnEachSide(below=lambda x, c: c * x, above=lambda x, c: x),
     "softplus": lambda x: sp.log(1 + sp.exp(x)),
     "sin": sp.sin,
     "cos": sp.cos,
@@ -123,7 +140,7 @@ SYMPY: dict[str, Callable[..., Any]] = {
 }
 
 
-def _translation(table: dict[str, Callable[..., Any]], op: Op, where: str) -> Callable[..., Any]:
+def _translation(table: Mapping[str, Any], op: Op, where: str) -> Any:
     try:
         return table[op.name]
     except KeyError:
@@ -133,10 +150,8 @@ def _translation(table: dict[str, Callable[..., Any]], op: Op, where: str) -> Ca
         ) from None
 
 
-def _apply(
-    table: dict[str, Callable[..., Any]], op: Op, args: list[Any], c: Any, where: str
-) -> Any:
-    f = _translation(table, op, where)
+def _call(f: Callable[..., Any], op: Op, args: list[Any], c: Any) -> Any:
+    """``f`` called with ``op``'s calling convention."""
     if op.kind == "nary":
         return f(args)
     if op.kind == "unary_param":
@@ -145,18 +160,64 @@ def _apply(
 
 
 def to_sympy(expr: Expression) -> tuple[list[sp.Symbol], Any]:
-    """The expression as a SymPy expression in real symbols x0, x1, ... (constants exact)."""
+    """The expression as a SymPy expression in real symbols x0, x1, ... (constants exact),
+    valid near its point (a kinked op is the formula of the side its input is on there,
+    judged with the reference formulas, not the engine)."""
     symbols = list(sp.symbols(f"x0:{expr.n_inputs}", real=True))
+    values = evaluate(steps_of(expr), dict(enumerate(expr.point)))
     slots: list[Any] = list(symbols)
     for step in expr.steps:
         c = None if step.constant is None else sp.Float(step.constant, DPS)
-        slots.append(_apply(SYMPY, step.op, [slots[a] for a in step.args], c, "SymPy"))
+        f = _translation(SYMPY, step.op, "SymPy")
+        if isinstance(f, OnEachSide):
+            (kink,) = step.op.domain[0].exclude
+            f = f.above if values[step.args[0]] > kink else f.below
+        slots.append(_call(f, step.op, [slots[a] for a in step.args], c))
     return symbols, slots[expr.output_slot]
+
+
+def _expression(text: str, point: tuple[float, ...]) -> Expression:
+    """An Expression from 'op(slot, ...)' steps separated by ';' (constants as 'c=...')."""
+    steps = []
+    for call in text.split(";"):
+        name, _, inner = call.strip().partition("(")
+        parts = [p.strip() for p in inner.rstrip(")").split(",")]
+        c = next((float(p[2:]) for p in parts if p.startswith("c=")), None)
+        args = tuple(int(p) for p in parts if not p.startswith("c="))
+        steps.append(Step(BY_NAME[name], args, c))
+    return Expression(len(point), tuple(steps), point)
+
+
+# (expression, point, value, gradient), worked out by hand.
+KINKED = [
+    # relu(2 relu(x) / (2 relu(x))): a Piecewise translation compared nan > 0 here.
+    ("relu(0); add(1, 1); div(2, 2); relu(3)", (1.0,), 1.0, [0.0]),
+    # relu(-2 (log(relu(y)) + x)) at y = 0.5: a Piecewise compared zoo (complex infinity).
+    ("relu(1); log(2); add(3, 0); add(4, 4); neg(5); relu(6)", (0.0, 0.5),
+     2 * math.log(2), [-2.0, -4.0]),
+    ("leaky_relu(0, c=0.25); abs(1); mul(2, 0)", (-2.0,), -1.0, [1.0]),
+]
+
+
+@pytest.mark.parametrize(("text", "point", "value", "grad"), KINKED, ids=[k[0] for k in KINKED])
+def test_kinked_ops_translate_to_the_side_their_input_is_on(
+    text: str, point: tuple[float, ...], value: float, grad: list[float]
+) -> None:
+    symbols, exact = to_sympy(_expression(text, point))
+    at = {s: sp.Float(x, DPS) for s, x in zip(symbols, point)}
+    assert float(exact.evalf(DPS, subs=at)) == pytest.approx(value, rel=1e-15)
+    got = [float(sp.diff(exact, s).evalf(DPS, subs=at)) for s in symbols]
+    assert got == pytest.approx(grad, rel=1e-15)
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
 def test_every_op_has_a_sympy_translation(op: Op) -> None:
-    assert callable(_translation(SYMPY, op, "SymPy"))
+    f = _translation(SYMPY, op, "SymPy")
+    if isinstance(f, OnEachSide):
+        # The side is judged against the op's one excluded point: it must have one.
+        assert op.kind in ("unary", "unary_param") and len(op.domain[0].exclude) == 1
+    else:
+        assert callable(f)
 
 
 @given(expressions())
@@ -233,9 +294,8 @@ def _torch_derivatives(
     xs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in expr.point]
     slots: list[Any] = list(xs)
     for step in expr.steps:
-        slots.append(
-            _apply(table, step.op, [slots[a] for a in step.args], step.constant, "PyTorch")
-        )
+        f = _translation(table, step.op, "PyTorch")
+        slots.append(_call(f, step.op, [slots[a] for a in step.args], step.constant))
     out = slots[expr.output_slot]
     if not out.requires_grad:  # no steps: the output is an input
         out = out * 1.0

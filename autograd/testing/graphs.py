@@ -111,6 +111,11 @@ class Step:
     args: tuple[int, ...]
     constant: float | None = None
 
+    def __hash__(self) -> int:
+        # An Op holds a dict (extra) and cannot be hashed; its name is unique in the table.
+        # Hashable steps make expressions hashable: a set of them counts distinct graphs.
+        return hash((self.op.name, self.args, self.constant))
+
     def describe(self, names: Sequence[str]) -> str:
         """The step as a call, e.g. ``mul(v2, x0)`` or ``pow_const(x1, c=2.0)``."""
         args = [names[a] for a in self.args]
@@ -162,6 +167,22 @@ class Expression:
     @property
     def output_slot(self) -> int:
         return self.n_inputs + len(self.steps) - 1 if self.steps else 0
+
+    @property
+    def shared_nodes(self) -> tuple[int, ...]:
+        """The slots of op nodes that two or more later nodes read: shared subexpressions.
+
+        ``x * x`` alone shares nothing (one node reads ``x`` twice), and inputs do not
+        count: what they share is plain fan-out of a leaf.
+        """
+        readers: dict[int, set[int]] = {}
+        for k, step in enumerate(self.steps):
+            for a in step.args:
+                readers.setdefault(a, set()).add(k)
+        return tuple(
+            slot for slot in range(self.n_inputs, self.n_inputs + len(self.steps))
+            if len(readers.get(slot, ())) >= 2
+        )
 
     def build(self, inputs: Sequence[float | Value] | None = None) -> Graph:
         """Fresh Values for the whole graph, at ``inputs`` (default: :attr:`point`).
