@@ -198,6 +198,13 @@ class ErrorScales:
     slots: list[float]  # the same for the gradient of every slot (inputs, then steps)
 
 
+def gradients_of(expr: Expression) -> list[float]:
+    """d(output)/d(input) for each input of ``expr`` at its point, by the reference formulas."""
+    steps = steps_of(expr)
+    values = evaluate(steps, dict(enumerate(expr.point)))
+    return adjoints(steps, local_partials(steps, values), expr.output_slot)[: expr.n_inputs]
+
+
 def error_scales(expr: Expression) -> ErrorScales:
     steps = steps_of(expr)
     values = evaluate(steps, dict(enumerate(expr.point)))
