@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import sympy as sp  # type: ignore[import-untyped]
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference_ops import error_scales, evaluate, steps_of
 
 import autograd
@@ -45,26 +48,75 @@ FLOOR = 1e-25
 
 # --- counting the DAGs checked (reported at the end of the module) -------------------
 
-COUNTS: dict[str, int] = {}
+# Under a profile of N examples each oracle must check at least N distinct random DAGs:
+# the extended profile (conftest.py) promises 10,000. The oracles are parametrized over
+# the op table, each op featuring in its share of the graphs ('per-op', conftest.py).
+# Hypothesis counts examples, and a few of them repeat an expression already checked
+# (the same choices after pruning, or a block replayed by its mutator), so the oracles
+# ask for a margin more.
+DISTINCT = settings().max_examples
+PER_OP = settings.get_profile("per-op")
+ORACLE_SETTINGS = settings(PER_OP, max_examples=math.ceil(1.3 * PER_OP.max_examples))
+IDS = [op.name for op in OPS]
+
+
+@dataclass
+class Tally:
+    """The distinct expressions one oracle checked with no mismatch, up to its first failure."""
+
+    passed: set[Expression] = field(default_factory=set)
+    failed: bool = False
+
+    def breakdown(self) -> str:
+        sizes = Counter(len(e.steps) for e in self.passed)
+        by_size = ", ".join(f"{k}: {sizes[k]}" for k in sorted(sizes))
+        shared = sum(bool(e.shared_nodes) for e in self.passed)
+        return f"{len(self.passed)} (by node count {by_size}; {shared} share a subexpression)"
+
+
+# Filled only while this module's own tests run: other modules rerun these properties
+# (against a deliberately broken engine), and those runs are not checks that passed.
+TALLIES: dict[str, Tally] = {}
+RECORDING = [False]
+
+
+@contextmanager
+def _tallied(oracle: str, expr: Expression) -> Iterator[None]:
+    tally = TALLIES.setdefault(oracle, Tally()) if RECORDING[0] else None
+    try:
+        yield
+    except BaseException:
+        if tally is not None:
+            tally.failed = True  # what passes after this is Hypothesis shrinking the failure
+        raise
+    if tally is not None and not tally.failed:
+        tally.passed.add(expr)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report_counts(request: pytest.FixtureRequest) -> Iterator[None]:
+    TALLIES.clear()
+    RECORDING[0] = True
+    failed_before = request.session.testsfailed
     start = time.perf_counter()
     yield
+    RECORDING[0] = False
+    failed = request.session.testsfailed - failed_before
     plugins = request.config.pluginmanager
     reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and COUNTS:
-        counts = ", ".join(f"{name}: {n}" for name, n in COUNTS.items())
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(
-                f"\noracles: random DAGs checked with no mismatch -- {counts} "
-                f"(total {sum(COUNTS.values())}, {time.perf_counter() - start:.1f} s)"
-            )
-
-
-def _count(name: str) -> None:
-    COUNTS[name] = COUNTS.get(name, 0) + 1
+    if reporter is None or capture is None or not TALLIES:
+        return
+    counts = "; ".join(f"{name}: {tally.breakdown()}" for name, tally in TALLIES.items())
+    verdict = (
+        "with no mismatch"
+        if not failed
+        else f"that passed ({failed} test(s) of this module failed: see above)"
+    )
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(
+            f"\noracles: distinct random DAGs checked {verdict} -- {counts} "
+            f"({time.perf_counter() - start:.1f} s)"
+        )
 
 
 # --- tolerances ----------------------------------------------------------------------------
@@ -220,8 +272,16 @@ def test_every_op_has_a_sympy_translation(op: Op) -> None:
         assert callable(f)
 
 
-@given(expressions())
-def test_dags_match_exact_sympy_values_and_gradients(expr: Expression) -> None:
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@ORACLE_SETTINGS
+@given(data=st.data())
+def test_dags_match_exact_sympy_values_and_gradients(op: Op, data: st.DataObject) -> None:
+    expr = data.draw(expressions(featuring=op), label="expr")
+    with _tallied("SymPy", expr):
+        check_against_sympy(expr)
+
+
+def check_against_sympy(expr: Expression) -> None:
     symbols, exact = to_sympy(expr)
     at = {s: sp.Float(x, DPS) for s, x in zip(symbols, expr.point)}
     graph = expr.build()
@@ -231,7 +291,6 @@ def test_dags_match_exact_sympy_values_and_gradients(expr: Expression) -> None:
     for i, s in enumerate(symbols):
         want = float(sp.diff(exact, s).evalf(DPS, subs=at))
         _assert_close(f"d out / d x{i}", graph.inputs[i].grad, want, scales.grads[i], expr)
-    _count("SymPy")
 
 
 # --- PyTorch (float64) ------------------------------------------------------------------
@@ -310,11 +369,20 @@ def _torch_derivatives(
     return out.item(), [0.0 if g is None else g.item() for g in grads], hess
 
 
-@given(expressions())
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@ORACLE_SETTINGS
+@given(data=st.data())
 def test_dags_match_pytorch_float64(
-    torch_ops: tuple[Any, dict[str, Callable[..., Any]]], expr: Expression
+    torch_ops: tuple[Any, dict[str, Callable[..., Any]]], op: Op, data: st.DataObject
 ) -> None:
-    torch, table = torch_ops
+    expr = data.draw(expressions(featuring=op), label="expr")
+    with _tallied("PyTorch", expr):
+        check_against_pytorch(*torch_ops, expr)
+
+
+def check_against_pytorch(
+    torch: Any, table: dict[str, Callable[..., Any]], expr: Expression
+) -> None:
     value, grads, hess = _torch_derivatives(torch, table, expr)
     scales = Scales(expr)
     got_value, got_grads = autograd.value_and_grad(expr, tuple(range(expr.n_inputs)))(*expr.point)
@@ -334,4 +402,19 @@ def test_dags_match_pytorch_float64(
                 1.0, scales.grads[i] / GRAD_TOL, scales.grads[j] / GRAD_TOL
             )
             _assert_close(f"d2 out / d x{i} d x{j}", got_hess[i][j], hess[i][j], tol, expr)
-    _count("PyTorch")
+
+
+# --- how many were checked ------------------------------------------------------------------
+
+
+def test_each_oracle_checked_as_many_distinct_dags_as_the_profile_asks() -> None:
+    """Runs after the oracles (pytest keeps the order of a module): 10,000 under 'extended'."""
+    ran = {name: tally for name, tally in TALLIES.items() if not tally.failed}
+    if not ran:
+        pytest.skip("no oracle ran to completion in this module (deselected, or failed)")
+    for name, tally in ran.items():
+        assert len(tally.passed) >= DISTINCT, (
+            f"the {name} oracle checked {tally.breakdown()} distinct DAGs, fewer than the "
+            f"{DISTINCT} the profile asks for: Hypothesis stopped early or repeated many "
+            f"expressions; raise the margin in ORACLE_SETTINGS"
+        )
