@@ -58,11 +58,13 @@ def _gradient_tolerance(expr: Expression) -> float:
 
 
 def check_expression_gradients(expr: Expression) -> None:
-    """The property the DAG suite checks; the negative controls run it on a broken engine."""
+    """First derivatives of ``expr`` against numerical ones, with a tolerance that lets a
+    wrong derivative show (the graph is rejected where nothing could)."""
     check_grads(expr, expr.point, order=1, atol=_gradient_tolerance(expr))
 
 
 def check_expression_second_derivatives(expr: Expression) -> None:
+    """The same, up to second derivatives."""
     check_grads(expr, expr.point, order=2, atol=_gradient_tolerance(expr))
 
 
