@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from reference_ops import RefStep, adjoints, local_partials, reference_for
@@ -296,6 +296,7 @@ TestGraphMachine = GraphMachine.TestCase
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@settings.get_profile("per-op")  # each op its share: the formulas are few and smooth
 @given(data=st.data())
 def test_every_op_has_a_reference(op: Op, data: st.DataObject) -> None:
     """The reference covers the op table, and agrees with each op's forward function and
