@@ -1,13 +1,21 @@
 """Hypothesis profiles: 'ci' (derandomized, no deadline), 'dev' (the default on a
 workstation) and 'extended' (10,000 examples per property: at least 10,000 random
 graphs against each oracle). Choose one with CHAINRULE_HYPOTHESIS_PROFILE=extended;
-on CI (CI=true) 'ci' is the default."""
+on CI (CI=true) 'ci' is the default.
+
+Suites parametrized over the op table (random graphs featuring each op) use the
+settings registered as 'per-op', derived from the active profile: each op gets its
+share of the profile's examples, and at least 5, so that every op is in enough graphs
+whatever the profile, and a property's examples add up to the profile's count."""
 
 from __future__ import annotations
 
+import math
 import os
 
 from hypothesis import HealthCheck, settings
+
+from autograd.ops import OPS
 
 settings.register_profile(
     "ci",
@@ -26,3 +34,8 @@ settings.register_profile(
 )
 _default = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("CHAINRULE_HYPOTHESIS_PROFILE", _default))
+settings.register_profile(
+    "per-op",
+    parent=settings(),
+    max_examples=max(5, math.ceil(settings().max_examples / len(OPS))),
+)

@@ -4,8 +4,8 @@
 from textbook formulas (``tanh' = 1 / cosh**2``, ``sigmoid' = sigmoid(x) *
 sigmoid(-x)``, ...), never from :mod:`autograd.ops`. :func:`reference_for`
 fails loudly for an op with no entry, so a newly declared op cannot be
-skipped: :func:`test_every_op_has_a_reference` in the suites iterates the op
-table.
+skipped: ``test_every_op_has_a_reference`` (in ``test_stateful.py``) iterates
+the op table, and checks each entry against the op's forward function.
 
 :func:`evaluate` and :func:`adjoints` run a graph given as steps (op, parent
 slots, constant): values forward, and d(root)/d(slot) by pulling from each
@@ -197,6 +197,13 @@ class ErrorScales:
     value: float
     grads: list[float]
     slots: list[float]  # the same for the gradient of every slot (inputs, then steps)
+
+
+def gradients_of(expr: Expression) -> list[float]:
+    """d(output)/d(input) for each input of ``expr`` at its point, by the reference formulas."""
+    steps = steps_of(expr)
+    values = evaluate(steps, dict(enumerate(expr.point)))
+    return adjoints(steps, local_partials(steps, values), expr.output_slot)[: expr.n_inputs]
 
 
 def error_scales(expr: Expression) -> ErrorScales:

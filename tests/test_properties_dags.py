@@ -1,19 +1,25 @@
 """Random DAGs and small MLPs: gradients against numerical ones, and backward's invariants.
 
 The graphs come from :func:`autograd.testing.strategies.expressions`, which
-draws every op of the table inside its domain and shares subexpressions.
+draws every op of the table inside its domain and shares subexpressions. The
+derivative checks are parametrized over the op table: each op features in its
+share of the graphs (the 'per-op' settings of conftest.py), so that every op is
+in enough of them whatever the profile, not only as often as chance allows.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
-from hypothesis import given
+import pytest
+from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
-from reference_ops import error_scales
+from reference_ops import error_scales, gradients_of
 
 import autograd
 from autograd import Value, gradients, topological_order
+from autograd.ops import OPS, Op
 from autograd.testing import MLP, Expression, check_grads
 from autograd.testing.strategies import expressions, mlps, reals
 
@@ -30,20 +36,64 @@ def _close(a: float, b: float, scale: float) -> bool:
 
 # --- against numerical derivatives ------------------------------------------------------
 
+# check_grads' default atol (1e-6) passes any gradient smaller than that, right or wrong,
+# and random graphs often have small ones. A numerical derivative is good to about the
+# rounding of the value, so the absolute tolerance follows the graph's value scale (the
+# sum of |adjoint| * |value| over its nodes, see reference_ops.ErrorScales).
+# Below the smallest normal float, gradients underflow: nothing is checked there.
+ATOL_PER_VALUE_SCALE = 1e-9
+
+
+def _gradient_tolerance(expr: Expression) -> float:
+    """check_grads' atol for ``expr``; rejects a graph whose gradients are all below it.
+
+    There a derivative off by any factor still passes: the example tests nothing. The
+    gradients are the reference's, so a broken engine cannot talk its way out of a check.
+    """
+    atol = max(ATOL_PER_VALUE_SCALE * error_scales(expr).value, sys.float_info.min)
+    if all(abs(g) <= 10 * atol for g in gradients_of(expr)):
+        event("rejected: every input gradient is near 0")
+        reject()
+    return atol
+
 
 def check_expression_gradients(expr: Expression) -> None:
-    """The property the DAG suite checks; the negative control runs it on a broken engine."""
-    check_grads(expr, expr.point, order=1)
+    """First derivatives of ``expr`` against numerical ones, with a tolerance that lets a
+    wrong derivative show (the graph is rejected where nothing could)."""
+    check_grads(expr, expr.point, order=1, atol=_gradient_tolerance(expr))
 
 
-@given(expressions())
-def test_dag_gradients_match_numerical(expr: Expression) -> None:
-    check_expression_gradients(expr)
+def check_expression_second_derivatives(expr: Expression) -> None:
+    """The same, up to second derivatives."""
+    check_grads(expr, expr.point, order=2, atol=_gradient_tolerance(expr))
 
 
-@given(expressions(max_nodes=5, n_inputs=(1, 2)))
-def test_dag_second_derivatives_match_numerical(expr: Expression) -> None:
-    check_grads(expr, expr.point, order=2)
+IDS = [op.name for op in OPS]
+PER_OP = settings.get_profile("per-op")
+
+
+def dags(op: Op) -> st.SearchStrategy[Expression]:
+    """The graphs of the first-derivative suite that feature ``op``."""
+    return expressions(featuring=op)
+
+
+def small_dags(op: Op) -> st.SearchStrategy[Expression]:
+    """Second derivatives cost a Hessian and a numerical derivative of each gradient."""
+    return expressions(max_nodes=5, n_inputs=(1, 2), featuring=op)
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@PER_OP
+@given(data=st.data())
+def test_dag_gradients_match_numerical(op: Op, data: st.DataObject) -> None:
+    check_expression_gradients(data.draw(dags(op), label="expr"))
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@PER_OP
+@given(data=st.data())
+def test_dag_second_derivatives_match_numerical(op: Op, data: st.DataObject) -> None:
+    check_expression_second_derivatives(data.draw(small_dags(op), label="expr"))
 
 
 @given(mlps())

@@ -12,15 +12,15 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import example, given
+from hypothesis import Phase, example, find, given, settings
 from hypothesis import strategies as st
 
 from autograd import DomainError, Value, grad
 from autograd.engine import APPLY
-from autograd.ops import OPS, Domain, Op
-from autograd.testing import apply_op, check_grads, local_grad_mismatches
+from autograd.ops import OPS, Op
+from autograd.testing import Expression, apply_op, check_grads, local_grad_mismatches
 from autograd.testing.graphs import domain_of, forward, input_counts
-from autograd.testing.strategies import applications, reals
+from autograd.testing.strategies import applications, expressions, reals
 
 IDS = [op.name for op in OPS]
 
@@ -50,18 +50,22 @@ def test_local_derivatives_backward_and_symbolic_agree(op: Op, data: st.DataObje
     assert local_grad_mismatches(out, order=2) == []
 
 
+# Enough draws to reach a count, no shrinking of what is found, and the same draws anywhere.
+FIND = settings(max_examples=200, database=None, derandomize=True, phases=[Phase.generate])
+
+
 @pytest.mark.parametrize("op", OPS, ids=IDS)
 def test_every_op_is_drawn_with_every_input_count(op: Op) -> None:
-    """The strategies can build every op: each declared input count is reachable."""
+    """The strategies draw every op with each input count it declares, alone and inside
+    random graphs: a count they never draw would go untested by every suite."""
     for count in input_counts(op):
-        xs = [_interior_point(domain_of(op, j)) for j in range(count)]
-        c = None if op.param is None else _interior_point(op.param)
-        out = apply_op(op, [Value(x) for x in xs], c)
-        assert out.op is op and len(out._prev) == count
 
+        def has_a_node_with_count(expr: Expression, count: int = count) -> bool:
+            return any(s.op is op and len(s.args) == count for s in expr.steps)
 
-def _interior_point(d: Domain) -> float:
-    return next(x for x in (0.5, 1.5, -0.5, 2.0) if x in d)
+        for strategy in (applications(op), expressions(featuring=op)):
+            found = find(strategy, has_a_node_with_count, settings=FIND)
+            assert math.isfinite(found.evaluate())  # it builds, inside every domain
 
 
 # --- kinks and poles, from Domain.exclude ------------------------------------------------

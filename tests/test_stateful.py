@@ -1,11 +1,12 @@
 """A state machine builds graphs step by step and checks every value and gradient.
 
-Rules add leaves, apply any op of the table (sometimes under ``no_grad``), run
-``backward()`` from any node with any seed, zero leaf gradients and ask the
-functional API for gradients. After every step each node's data and gradient
-are compared with a model kept beside the engine: the naive reference of
-``reference_ops`` (textbook formulas; gradients pulled from each node's
-consumers, where the engine pushes along a topological order), which also
+Rules add leaves, apply any op of the table (alone, in chains, over the nodes
+nothing reads yet, or under ``no_grad``), run ``backward()`` from any node
+(mostly op nodes) with any seed, zero leaf gradients and ask the functional API
+for gradients. After every step each node's data and gradient are compared
+with a model kept beside the engine: the naive reference of ``reference_ops``
+(textbook formulas; gradients pulled from each node's consumers, where the
+engine pushes along a topological order), which also
 knows what ``backward()`` must leave behind: leaves accumulate across passes,
 interior nodes show the last pass through them, other nodes keep theirs.
 """
@@ -14,15 +15,17 @@ from __future__ import annotations
 
 import math
 
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from reference_ops import RefStep, adjoints, evaluate, local_partials, reference_for
+from reference_ops import RefStep, adjoints, local_partials, reference_for
 
 from autograd import Value, gradients, no_grad, topological_order
-from autograd.ops import OPS, Op
-from autograd.testing import apply_op
-from autograd.testing.graphs import domain_of, input_counts
-from autograd.testing.strategies import inside, reals
+from autograd.ops import OPS, Domain, Op
+from autograd.testing import apply_op, numerical_grad
+from autograd.testing.graphs import domain_of, forward, input_counts
+from autograd.testing.strategies import applications, inside, reals
 
 BOUND = 1e3  # no node's value above this, so values and derivatives stay finite
 MARGIN = 0.05  # op inputs this far from kinks, poles and domain ends
@@ -30,6 +33,9 @@ MARGIN = 0.05  # op inputs this far from kinks, poles and domain ends
 # |partial derivatives|, see reference_ops.ErrorScales).
 VALUE_TOL = 1e-13
 GRAD_TOL = 1e-11
+# A seed as small as 1e-313 makes gradients subnormal, where floats have fewer digits than
+# any relative tolerance assumes: differences this small are underflow, not a wrong rule.
+UNDERFLOW = 1e-300
 
 
 class GraphMachine(RuleBasedStateMachine):
@@ -37,19 +43,40 @@ class GraphMachine(RuleBasedStateMachine):
         super().__init__()
         self.nodes: list[Value] = []
         self.steps: list[RefStep] = []  # the model: how each node was made
-        self.leaf_data: dict[int, float] = {}
+        self.expected_value: list[float] = []  # by the reference formulas, from the leaves
+        self.value_tol: list[float] = []
         self.expected_grad: list[float] = []
         self.grad_tol: list[float] = []
+        self.fits: dict[Domain, list[int]] = {}  # the nodes inside each domain, oldest first
+        self.differentiated = 0  # nodes before this one have been checked as roots
 
     # --- helpers --------------------------------------------------------------------
 
     def _add(self, node: Value, step: RefStep) -> None:
-        if step.op is None:
-            self.leaf_data[len(self.nodes)] = node.data
+        """Record a node and what the model expects of it.
+
+        A node's value never changes once made, so its reference value and tolerance
+        are computed here, once, and every later step only compares.
+        """
+        i = len(self.nodes)
         self.nodes.append(node)
         self.steps.append(step)
         self.expected_grad.append(0.0)
         self.grad_tol.append(0.0)
+        for d, fitting in self.fits.items():
+            if inside(node.data, d, MARGIN, BOUND):
+                fitting.append(i)
+        if step.op is None:
+            self.expected_value.append(node.data)
+            self.value_tol.append(0.0)  # leaves keep their data exactly
+            return
+        parents = [self.expected_value[a] for a in step.args]
+        value = reference_for(step.op).value(parents, step.constant)
+        # The whole way from the leaves, within the rounding errors paths can amplify.
+        absolute = adjoints(self.steps, self._partials(), i, abs)
+        scale = abs(value) + math.fsum(a * abs(n.data) for a, n in zip(absolute, self.nodes))
+        self.expected_value.append(value)
+        self.value_tol.append(VALUE_TOL * scale)
 
     def _partials(self) -> list[list[float]]:
         # At the engine's own values, so that gradient checks do not depend on how far
@@ -57,8 +84,32 @@ class GraphMachine(RuleBasedStateMachine):
         return local_partials(self.steps, [n.data for n in self.nodes])
 
     def _candidates(self, op: Op, slot: int) -> list[int]:
+        """The nodes an input of ``op`` can read, newest first (so graphs grow deep).
+
+        Kept per domain (the table has a handful) as nodes are added: every op's inputs
+        are screened before one is drawn, and that would otherwise be most of a run.
+        """
         d = domain_of(op, slot)
-        return [i for i, n in enumerate(self.nodes) if inside(n.data, d, MARGIN, BOUND)]
+        if d not in self.fits:
+            self.fits[d] = [
+                i for i, n in enumerate(self.nodes) if inside(n.data, d, MARGIN, BOUND)
+            ]
+        return self.fits[d][::-1]
+
+    def _has_an_op_node(self) -> bool:
+        return any(step.op is not None for step in self.steps)
+
+    def _draw_root(self, data: st.DataObject) -> int:
+        """A node to differentiate: mostly an op node, newest first; now and then a leaf.
+
+        Leaves outnumber op nodes early on (and every node made under no_grad is one),
+        so a root drawn from all nodes would seldom have a graph behind it.
+        """
+        leaf = data.draw(st.integers(0, 9).map(lambda k: k == 9), label="a leaf as root")
+        pool = [
+            i for i in reversed(range(len(self.nodes))) if (self.steps[i].op is None) == leaf
+        ]
+        return pool[data.draw(st.integers(0, len(pool) - 1), label="root (newest first)")]
 
     # --- rules ------------------------------------------------------------------------
 
@@ -70,44 +121,94 @@ class GraphMachine(RuleBasedStateMachine):
     def leaf(self, x: float) -> None:
         self._add(Value(x), RefStep(None))
 
-    @rule(data=st.data())
-    def apply(self, data: st.DataObject) -> None:
+    def _apply(self, data: st.DataObject, newest: bool, graph: bool = True) -> bool:
+        """Apply a drawn op to drawn nodes; ``newest``: its first input is the newest node
+        that fits. Under no_grad (``graph=False``) the node is a constant. False when the
+        value would be too large to be interesting (nothing is added then)."""
         feasible = [
-            op
-            for op in OPS
-            if all(self._candidates(op, j) for j in range(input_counts(op)[0]))
+            op for op in OPS if all(self._candidates(op, j) for j in range(input_counts(op)[0]))
         ]
         # Drawn by name, so that a failing run prints as a readable program.
         name = data.draw(st.sampled_from([op.name for op in feasible]), label="op")
         op = next(op for op in feasible if op.name == name)
         count = data.draw(st.sampled_from(input_counts(op)), label="inputs")
         args = tuple(
-            data.draw(st.sampled_from(self._candidates(op, j)), label=f"input {j}")
+            self._candidates(op, j)[0]
+            if newest and j == 0
+            else data.draw(st.sampled_from(self._candidates(op, j)), label=f"input {j}")
             for j in range(count)
         )
         c = None
         if op.param is not None:
             c = data.draw(reals(-3.0, 3.0, domain=op.param, margin=MARGIN), label="constant")
+        return self._make(op, args, c, graph)
+
+    def _make(self, op: Op, args: tuple[int, ...], c: float | None, graph: bool = True) -> bool:
         try:
             expected = reference_for(op).value([self.nodes[a].data for a in args], c)
         except (ValueError, ArithmeticError):
-            return  # overflow in the reference: too big a value to be interesting
+            return False  # overflow in the reference: too big a value to be interesting
         if not (math.isfinite(expected) and abs(expected) <= BOUND):
-            return
+            return False
         parents = [self.nodes[a] for a in args]
-        if data.draw(st.booleans(), label="under no_grad"):
+        if not graph:
             with no_grad():
                 node = apply_op(op, parents, c)
             assert node.is_leaf and node._prev == ()
             self._add(node, RefStep(None))  # a constant now: nothing flows back through it
-        else:
-            node = apply_op(op, parents, c)
-            assert node.op is op and node._prev == tuple(parents) and node.grad == 0.0
-            self._add(node, RefStep(op, args, c))
+            return True
+        node = apply_op(op, parents, c)
+        assert node.op is op and node._prev == tuple(parents) and node.grad == 0.0
+        self._add(node, RefStep(op, args, c))
+        return True
+
+    # Several rules make op nodes: Hypothesis switches random subsets of rules off for a
+    # whole run (swarm testing), and a run without op nodes tests little.
 
     @rule(data=st.data())
+    def apply(self, data: st.DataObject) -> None:
+        self._apply(data, newest=False)
+
+    @rule(data=st.data(), length=st.integers(1, 4))
+    def extend(self, data: st.DataObject, length: int) -> None:
+        """A chain of ops, each reading the node made before it: graphs grow deep."""
+        for _ in range(length):
+            self._apply(data, newest=True)
+
+    def _unread(self) -> list[int]:
+        """The nodes no op node reads, newest first."""
+        read = {a for step in self.steps for a in step.args}
+        return [i for i in reversed(range(len(self.nodes))) if i not in read]
+
+    @precondition(lambda self: len(self._unread()) >= 2)
+    @rule(data=st.data())
+    def gather(self, data: st.DataObject) -> None:
+        """One node reading the nodes nothing reads yet: a root whose backward pass goes
+        through most of the graph (in a random DAG a node's ancestors are few)."""
+        unread = self._unread()
+        gatherers = [op for op in OPS if op.kind in ("binary", "nary")]
+        if not gatherers:
+            return
+        name = data.draw(st.sampled_from([op.name for op in gatherers]), label="op")
+        op = next(op for op in gatherers if op.name == name)
+        args: list[int] = []
+        for i in unread:
+            if len(args) < max(input_counts(op, len(unread))) and inside(
+                self.nodes[i].data, domain_of(op, len(args)), MARGIN, BOUND
+            ):
+                args.append(i)
+        counts = [k for k in input_counts(op, len(unread)) if 2 <= k <= len(args)]
+        if counts:
+            self._make(op, tuple(args[: max(counts)]), None)
+
+    @rule(data=st.data())
+    def apply_under_no_grad(self, data: st.DataObject) -> None:
+        self._apply(data, newest=False, graph=False)
+
+    @precondition(_has_an_op_node)
+    @rule(data=st.data())
     def backward(self, data: st.DataObject) -> None:
-        root = data.draw(st.integers(0, len(self.nodes) - 1), label="root")
+        root = self._draw_root(data)
         seed = data.draw(st.sampled_from([1.0, -1.0]) | reals(-2.0, 2.0), label="seed")
         partials = self._partials()
         adjoint = adjoints(self.steps, partials, root)
@@ -132,15 +233,19 @@ class GraphMachine(RuleBasedStateMachine):
         self.nodes[i].grad = 0.0
         self.expected_grad[i] = self.grad_tol[i] = 0.0
 
+    @precondition(_has_an_op_node)
     @rule(data=st.data())
     def functional_gradients(self, data: st.DataObject) -> None:
         """gradients() gives d(root)/d(node) for some leaves, or one node; no .grad changes."""
-        root = data.draw(st.integers(0, len(self.nodes) - 1), label="root")
+        root = self._draw_root(data)
         if data.draw(st.booleans(), label="one node"):
             chosen = [data.draw(st.integers(0, len(self.nodes) - 1), label="node")]
         else:
             leaves = [i for i, n in enumerate(self.nodes) if n.is_leaf]
             chosen = data.draw(st.lists(st.sampled_from(leaves), max_size=4), label="leaves")
+        self._check_gradients(root, chosen)
+
+    def _check_gradients(self, root: int, chosen: list[int]) -> None:
         before = [n.grad for n in self.nodes]
         got = gradients(self.nodes[root], [self.nodes[i] for i in chosen])
         assert [n.grad for n in self.nodes] == before
@@ -148,34 +253,36 @@ class GraphMachine(RuleBasedStateMachine):
         want = adjoints(self.steps, partials, root)
         scale = adjoints(self.steps, partials, root, lambda d: abs(d) + 1.0)
         for i, g in zip(chosen, got):
-            assert abs(g - want[i]) <= GRAD_TOL * scale[i], (
+            assert abs(g - want[i]) <= GRAD_TOL * scale[i] + UNDERFLOW, (
                 f"gradients() of node {root} by node {i}: grad {g!r}, reference {want[i]!r}"
             )
 
     # --- invariants, checked after every step ---------------------------------------
 
     @invariant()
+    def a_new_node_has_the_reference_gradients(self) -> None:
+        """Each op node, once made, is differentiated by everything (gradients(), which
+        changes no .grad): every node is checked at least once, whichever rules Hypothesis
+        switches off in a run, and however seldom backward() reaches it."""
+        while self.differentiated < len(self.nodes):
+            root = self.differentiated
+            self.differentiated += 1
+            if self.steps[root].op is not None:
+                self._check_gradients(root, list(range(root)))
+
+    @invariant()
     def values_match_the_reference(self) -> None:
-        partials = self._partials()
-        values = evaluate(self.steps, self.leaf_data)
         for i, node in enumerate(self.nodes):
-            step = self.steps[i]
-            if step.op is None:
-                assert node.data == self.leaf_data[i], "a leaf's data changed"
-                continue
-            # The whole way from the leaves, within the rounding errors paths can amplify.
-            absolute = adjoints(self.steps, partials, i, abs)
-            scale = abs(values[i]) + math.fsum(
-                a * abs(n.data) for a, n in zip(absolute, self.nodes)
-            )
-            assert abs(node.data - values[i]) <= VALUE_TOL * scale, (
-                f"node {i} ({step.op.name}): data {node.data!r}, reference {values[i]!r}"
+            op, want = self.steps[i].op, self.expected_value[i]
+            assert node.data == want or abs(node.data - want) <= self.value_tol[i], (
+                f"node {i} ({op.name if op else 'leaf'}): data {node.data!r}, reference {want!r}"
+                f" (allowed {self.value_tol[i]:.3g})"
             )
 
     @invariant()
     def gradients_match_the_model(self) -> None:
         for i, node in enumerate(self.nodes):
-            want, tol = self.expected_grad[i], self.grad_tol[i]
+            want, tol = self.expected_grad[i], self.grad_tol[i] + UNDERFLOW
             op = self.steps[i].op
             assert node.grad == want or abs(node.grad - want) <= tol, (
                 f"node {i} ({op.name if op else 'leaf'}): "
@@ -184,3 +291,27 @@ class GraphMachine(RuleBasedStateMachine):
 
 
 TestGraphMachine = GraphMachine.TestCase
+
+
+# --- the reference itself --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@settings.get_profile("per-op")  # each op its share: the formulas are few and smooth
+@given(data=st.data())
+def test_every_op_has_a_reference(op: Op, data: st.DataObject) -> None:
+    """The reference covers the op table, and agrees with each op's forward function and
+    with numerical derivatives of it: a wrong reference would pass a wrong engine (or
+    fail a right one) in every suite that uses it."""
+    node = data.draw(applications(op), label="node")
+    (step,) = node.steps
+    xs, c = list(node.point), step.constant
+    ref = reference_for(op)
+    assert ref.value(xs, c) == pytest.approx(forward(op, xs, c), rel=1e-12, abs=1e-300)
+
+    def f(*vs: Value) -> Value:
+        # The op's forward function on floats, as a Value: no derivative of the engine's.
+        return Value(forward(op, [v.data for v in vs], c))
+
+    for j, (partial, numeric) in enumerate(zip(ref.partials(xs, c), numerical_grad(f, xs))):
+        assert partial == pytest.approx(numeric, rel=1e-6, abs=1e-8), (op.name, j, xs, c)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import Phase, given, settings
@@ -46,10 +47,74 @@ def test_numerical_grad_refines_its_step_for_fast_varying_functions() -> None:
     assert g == pytest.approx(2000 * math.cos(600.0), rel=1e-7)
 
 
-def test_numerical_grad_shrinks_its_step_at_the_edge_of_a_domain() -> None:
-    # The first step (1e-4) would take sqrt below 0.
-    (g,) = numerical_grad(lambda v: v.sqrt(), [1e-5])
-    assert g == pytest.approx(0.5 / math.sqrt(1e-5), rel=1e-6)
+# The first step (1e-4) takes each of these below 0, out of the domain: the steps that fail
+# must not use up the refinements the estimate needs once a step works.
+NEAR_AN_EDGE = [
+    ("sqrt", lambda v: v.sqrt(), 1e-5, 0.5 / math.sqrt(1e-5)),
+    ("sqrt", lambda v: v.sqrt(), 1e-8, 5000.0),
+    ("sqrt", lambda v: v.sqrt(), 1e-15, 0.5 / math.sqrt(1e-15)),
+    ("log", lambda v: v.log(), 1e-7, 1e7),
+    ("log", lambda v: v.log(), 1e-12, 1e12),
+    ("x ** 1.5", lambda v: v**1.5, 1e-9, 1.5 * math.sqrt(1e-9)),
+]
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "exact"), [case[1:] for case in NEAR_AN_EDGE],
+    ids=[f"{name}-at-{x:g}" for name, _, x, _ in NEAR_AN_EDGE],
+)
+def test_numerical_grad_shrinks_its_step_at_the_edge_of_a_domain(
+    f: Callable[[Value], Value], x: float, exact: float
+) -> None:
+    (g,) = numerical_grad(f, [x])
+    assert g == pytest.approx(exact, rel=1e-8)
+    check_grads(f, [x], order=2, atol=0.0)
+
+
+def test_numerical_grad_keeps_refining_while_the_estimates_converge() -> None:
+    # 1 / x varies on a scale of 1e-6 here, a hundredth of the first step: it takes more
+    # halvings than usual before two estimates agree.
+    (g,) = numerical_grad(lambda v: 1 / v, [1e-6])
+    assert g == pytest.approx(-1e12, rel=1e-8)
+    check_grads(lambda v: v.sin() / v.cos(), [math.pi / 2 - 1e-5], order=2)
+
+
+# A large value next to a small slope: central differences over the usual step are
+# swamped by the rounding of the values (1e8 has a spacing of 1.5e-8).
+LARGE_VALUES = [
+    ("x + 1e8", lambda x: x + 1e8, [0.3]),
+    ("x + 1e10", lambda x: x + 1e10, [0.3]),
+    ("x + 1e14", lambda x: x + 1e14, [-2.0]),
+    ("x * y + 1e8", lambda x, y: x * y + 1e8, [0.3, -0.7]),
+    ("sin(x) + 1e8", lambda x: x.sin() + 1e8, [0.3]),
+    ("1e9 * x + x * x", lambda x: 1e9 * x + x * x, [0.5]),
+]
+
+
+@pytest.mark.parametrize(
+    ("f", "args"), [case[1:] for case in LARGE_VALUES], ids=[c[0] for c in LARGE_VALUES]
+)
+def test_a_large_value_next_to_a_small_slope_passes(
+    f: Callable[..., Value], args: list[float]
+) -> None:
+    check_grads(f, args, order=2)
+    # Node by node too: no correct node of the graph is named a culprit.
+    out = f(*[Value(a) for a in args])
+    assert local_grad_mismatches(out, order=2) == []
+
+
+def test_a_wrong_slope_under_a_large_value_is_caught_and_the_noise_is_named() -> None:
+    def f(x: Value) -> Value:
+        return x + 1e10 + 0.01 * x * x.data  # x.data: a constant, so the slope is off by 0.01 x
+
+    with pytest.raises(GradientCheckError) as info:
+        check_grads(f, [0.3])
+    err = info.value
+    assert err.analytical == pytest.approx(1.003)
+    assert err.numerical == pytest.approx(1.006, abs=1e-3)
+    message = str(err)
+    assert "for rounding)" in message and "limited by rounding noise" in message
+    assert "already widened" in message
 
 
 def test_numerical_grad_says_when_a_function_is_undefined_next_to_the_point() -> None:

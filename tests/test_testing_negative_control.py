@@ -3,8 +3,11 @@
 Each test breaks one op's derivative with ``monkeypatch`` (undone afterwards)
 and runs the checks the suite relies on: ``check_grads`` must raise
 ``GradientCheckError`` naming the broken op's node, and the property tests
-themselves (per op, random DAGs, the SymPy oracle, the state machine) must
-fail. A suite that still passed here would be testing nothing.
+themselves must fail. For every op of the table, doubling its derivative must
+be caught by the state machine and by the random-DAG suites, each run with
+the settings the suite itself runs with (the active Hypothesis profile), so
+that what passes here is what CI relies on. A suite that still passed here
+would be testing nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import math
 from typing import Any
 
 import pytest
+import reference_ops
 import test_oracles as oracles
 import test_properties_dags as dags
 import test_properties_ops as per_op
@@ -25,26 +29,50 @@ import autograd.engine as engine
 import autograd.ops as ops
 from autograd import Value
 from autograd.testing import GradientCheckError, check_grads
-from autograd.testing.strategies import expressions
 
 SIN = ops.BY_NAME["sin"]
-# Enough examples that a DAG through sin is drawn, whatever the profile; a failure is all
-# that is wanted, so no shrinking, and one failure is reported (not a group of them).
-SEARCH = settings(
-    max_examples=300,
-    database=None,
-    deadline=None,
-    phases=[Phase.generate],
-    report_multiple_bugs=False,
-)
+IDS = [op.name for op in ops.OPS]
 
 
-def _rerun(test: Any, *args: Any, **strategies: Any) -> Any:
-    """A property test of another module, re-run with SEARCH settings on the same strategies.
+def _as_configured(base: settings) -> settings:
+    """``base`` (a suite's own settings) as a control runs it: the same examples, but a
+    failure is all that is wanted, so no shrinking, no example database (a failure here
+    must not be replayed by the real suite) and one failure reported, not a group."""
+    return settings(
+        base, database=None, phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
+    )
 
-    Re-wrapping the undecorated test leaves the original (and its settings) untouched.
+
+def _rerun(test: Any, *args: Any, suite: settings | None = None, **strategies: Any) -> Any:
+    """A property test of another module, re-run on the same strategies with the settings
+    it runs with (``suite``, by default the active profile's).
+
+    Re-wrapping the undecorated test leaves the original (and its settings) untouched, and
+    keeps its identity: derandomized, it draws the very examples the suite draws.
     """
-    return SEARCH(given(*args, **strategies)(test.hypothesis.inner_test))
+    configured = _as_configured(suite or settings())
+    return configured(given(*args, **strategies)(test.hypothesis.inner_test))
+
+
+def _double_the_derivative(monkeypatch: pytest.MonkeyPatch, op: ops.Op) -> None:
+    """Every partial derivative of ``op`` twice what it is, in backward() and in the
+    functional API (first and higher orders alike)."""
+    cls = engine.NODE_CLASSES[op.name]
+    backward, local_grads = cls._backward, cls._local_grads
+
+    def _backward(self: Value) -> None:
+        upstream = self.grad
+        self.grad = 2 * upstream
+        try:
+            backward(self)
+        finally:
+            self.grad = upstream
+
+    def _local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+        return [2 * d for d in local_grads(self, symbolic)]
+
+    monkeypatch.setattr(cls, "_backward", _backward)
+    monkeypatch.setattr(cls, "_local_grads", _local_grads)
 
 
 def _wrong_sin_derivative(x: Any) -> Any:
@@ -147,26 +175,52 @@ def test_the_per_op_property_fails(broken_sin: None) -> None:
         _rerun(per_op.test_local_derivatives_backward_and_symbolic_agree, data=st.data())(op=SIN)
 
 
-def test_the_random_dag_property_fails(broken_sin: None) -> None:
+# --- every op: a doubled derivative is caught by the suites, as they are configured ------------
+
+
+@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+def test_the_state_machine_catches_a_doubled_derivative(
+    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _double_the_derivative(monkeypatch, op)
+    with pytest.raises(AssertionError, match=r"reference"):
+        run_state_machine_as_test(stateful.GraphMachine, settings=_as_configured(settings()))
+
+
+@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+def test_the_random_dag_suite_catches_a_doubled_derivative_and_names_the_op(
+    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _double_the_derivative(monkeypatch, op)
     with pytest.raises(GradientCheckError) as info:
-        SEARCH(given(expressions())(dags.check_expression_gradients))()
-    _only_sin_nodes(info.value)
+        _rerun(dags.test_dag_gradients_match_numerical, data=st.data(), suite=dags.PER_OP)(op=op)
+    assert {m.op.name for m in info.value.nodes} == {op.name}
 
 
-def test_the_sympy_oracle_fails(broken_sin: None) -> None:
-    prop = _rerun(oracles.test_dags_match_exact_sympy_values_and_gradients, expressions())
-    with pytest.raises(AssertionError, match="d out / d x"):
-        prop()
-
-
-def test_the_state_machine_fails(broken_sin: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    # With all the ops, few runs send a backward pass through a sin node: keep sin and the
-    # binary ops so that most runs do, and the control stays quick.
-    monkeypatch.setattr(
-        stateful, "OPS", tuple(op for op in ops.OPS if op is SIN or op.kind == "binary")
+@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+def test_the_second_derivative_suite_catches_a_doubled_derivative(
+    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _double_the_derivative(monkeypatch, op)
+    prop = _rerun(
+        dags.test_dag_second_derivatives_match_numerical, data=st.data(), suite=dags.PER_OP
     )
-    with pytest.raises(AssertionError, match=r"grad -?[0-9.e+-]+, reference"):
-        run_state_machine_as_test(stateful.GraphMachine, settings=SEARCH)
+    with pytest.raises(GradientCheckError):
+        prop(op=op)
+
+
+@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+def test_the_sympy_oracle_catches_a_doubled_derivative(
+    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _double_the_derivative(monkeypatch, op)
+    prop = _rerun(
+        oracles.test_dags_match_exact_sympy_values_and_gradients,
+        data=st.data(),
+        suite=oracles.ORACLE_SETTINGS,
+    )
+    with pytest.raises(AssertionError, match="d out / d x"):
+        prop(op=op)
 
 
 # --- a newly declared op is tested without new test code ------------------------------------
@@ -191,12 +245,31 @@ def test_a_new_op_is_drawn_and_caught(new_wrong_op: ops.Op) -> None:
     with pytest.raises(GradientCheckError) as info:
         _rerun(per_op.test_first_derivatives_match_numerical, data=st.data())(op=new_wrong_op)
     assert {m.op.name for m in info.value.nodes} == {"softsign"}
-    with pytest.raises(GradientCheckError):
-        SEARCH(given(expressions())(dags.check_expression_gradients))()
+
+
+def test_a_new_op_needs_reference_formulas_for_the_random_dag_suite(
+    new_wrong_op: ops.Op, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DAG suite judges its tolerances with the reference formulas: without an entry
+    for the new op it fails saying what to add; with one, it catches the wrong derivative."""
+    prop = _rerun(dags.test_dag_gradients_match_numerical, data=st.data(), suite=dags.PER_OP)
+    with pytest.raises(LookupError, match="softsign.*add its value and partial derivatives"):
+        prop(op=new_wrong_op)
+    monkeypatch.setitem(
+        reference_ops.REFERENCE,
+        "softsign",
+        reference_ops.Reference(
+            lambda v, c: v[0] / (1 + abs(v[0])), lambda v, c: [1 / (1 + abs(v[0])) ** 2]
+        ),
+    )
+    with pytest.raises(GradientCheckError) as info:
+        prop(op=new_wrong_op)
+    assert {m.op.name for m in info.value.nodes} == {"softsign"}
 
 
 def test_a_new_op_without_an_oracle_translation_fails_loudly(new_wrong_op: ops.Op) -> None:
     with pytest.raises(LookupError, match="softsign.*no SymPy translation"):
         oracles.test_every_op_has_a_sympy_translation(new_wrong_op)
+    prop = _rerun(oracles.test_dags_match_exact_sympy_values_and_gradients, data=st.data())
     with pytest.raises(LookupError, match="softsign"):
-        _rerun(oracles.test_dags_match_exact_sympy_values_and_gradients, expressions())()
+        prop(op=new_wrong_op)

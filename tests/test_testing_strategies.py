@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import math
+from typing import TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +27,8 @@ from autograd.testing.strategies import (
     reals,
     values,
 )
+
+T = TypeVar("T")
 
 DOMAINS = [REALS, POSITIVE, NONZERO, Domain(-1.0, 2.0, (0.0, 1.0)), Domain(0.0, 1.0)]
 
@@ -52,12 +56,12 @@ def test_reals_reach_both_sides_of_an_excluded_point() -> None:
     assert seen == {True, False}
 
 
-def _examples(strategy: st.SearchStrategy[float], n: int) -> list[float]:
-    found: list[float] = []
+def _examples(strategy: st.SearchStrategy[T], n: int) -> list[T]:
+    found: list[T] = []
 
     @settings(max_examples=n, database=None)
     @given(strategy)
-    def collect(x: float) -> None:
+    def collect(x: T) -> None:
         found.append(x)
 
     collect()
@@ -111,6 +115,14 @@ def test_dot_gets_an_even_number_of_inputs() -> None:
     assert list(input_counts(autograd.ops.BY_NAME["mul"])) == [2]
 
 
+def test_input_counts_follow_the_group_size_declared_in_the_op_table() -> None:
+    dot = autograd.ops.BY_NAME["dot"]
+    triples = dataclasses.replace(dot, name="triples", extra={"arity_multiple": 3})
+    assert list(input_counts(triples, 6)) == [3, 6]
+    # Nothing but the table decides: dot without its declaration takes any count.
+    assert list(input_counts(dataclasses.replace(dot, extra={}))) == [1, 2, 3, 4]
+
+
 # --- expressions: random DAGs ------------------------------------------------------------------
 
 
@@ -142,38 +154,53 @@ def test_ops_can_be_restricted(expr: Expression) -> None:
     assert {s.op.name for s in expr.steps} <= {"tanh", "mul", "add_const"}
 
 
-def _shared(expr: Expression) -> bool:
-    reads = [a for step in expr.steps for a in step.args]
-    return len(reads) != len(set(reads))
-
-
-def test_shared_subexpressions_and_repeated_inputs_are_drawn() -> None:
-    drawn = [e for e in _expressions_sample(300)]
-    assert any(_shared(e) for e in drawn)  # a slot read twice
+def test_most_graphs_are_deep_distinct_and_share_subexpressions() -> None:
+    """What makes a random graph worth checking: several ops, a node that two later
+    nodes read (a gradient summed over paths), and not the graph of another example."""
+    drawn = _examples(expressions(), 300)
+    several = sum(len(e.steps) >= 3 for e in drawn) / len(drawn)
+    shared = sum(bool(e.shared_nodes) for e in drawn) / len(drawn)
+    distinct = len(set(drawn)) / len(drawn)
+    assert several >= 0.6 and shared >= 0.4 and distinct >= 0.8, (several, shared, distinct)
     assert any(len(set(s.args)) < len(s.args) for e in drawn for s in e.steps)  # x * x
-    interior_fan_out = [
-        e for e in drawn
-        for k in range(len(e.steps))
-        if sum(e.n_inputs + k in s.args for s in e.steps) >= 2
-    ]
-    assert interior_fan_out  # a node (not only an input) with several consumers
+
+
+def test_shared_nodes_are_op_nodes_read_by_two_later_nodes() -> None:
+    sin, mul, add = (autograd.ops.BY_NAME[n] for n in ("sin", "mul", "add"))
+    square = Expression(1, (Step(mul, (0, 0)),), (0.5,))
+    assert square.shared_nodes == ()  # one node reading x twice shares nothing
+    fan_out = Expression(1, (Step(sin, (0,)), Step(mul, (1, 0)), Step(add, (1, 2))), (0.5,))
+    assert fan_out.shared_nodes == (1,)  # sin(x) feeds the mul and the add
+
+
+def test_expressions_are_hashable_so_that_distinct_graphs_can_be_counted() -> None:
+    sin = autograd.ops.BY_NAME["sin"]
+    a, b = (Expression(1, (Step(sin, (0,)),), (0.5,)) for _ in range(2))
+    c = Expression(1, (Step(sin, (0,)),), (0.25,))
+    assert a == b and len({a, b, c}) == 2
+
+
+@given(expressions(ops=["add"], featuring="sin"))
+def test_a_featured_op_is_on_the_way_to_the_output(expr: Expression) -> None:
+    assert any(s.op.name == "sin" for s in expr.steps)
+    assert {s.op.name for s in expr.steps} <= {"add", "sin"}
+    # Pruning kept it: every step feeds the output.
+    for k in range(len(expr.steps) - 1):
+        assert any(expr.n_inputs + k in later.args for later in expr.steps[k + 1 :])
+
+
+def test_the_op_table_is_read_when_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A strategy made before the table changes draws the table as it is (a newly
+    declared op is drawn by strategies that exist already)."""
+    strategy = expressions()
+    monkeypatch.setattr(autograd.ops, "OPS", (autograd.ops.BY_NAME["cos"],))
+    drawn = _examples(strategy, 20)
+    assert {s.op.name for e in drawn for s in e.steps} == {"cos"}
 
 
 def test_every_op_of_the_table_is_drawn() -> None:
-    drawn = {s.op.name for e in _expressions_sample(600) for s in e.steps}
+    drawn = {s.op.name for e in _examples(expressions(), 600) for s in e.steps}
     assert drawn == {op.name for op in OPS}
-
-
-def _expressions_sample(n: int) -> list[Expression]:
-    found: list[Expression] = []
-
-    @settings(max_examples=n, database=None)
-    @given(expressions())
-    def collect(e: Expression) -> None:
-        found.append(e)
-
-    collect()
-    return found
 
 
 @given(expressions(), st.lists(reals(-1.0, 1.0), min_size=3, max_size=3))

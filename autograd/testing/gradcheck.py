@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,28 +55,56 @@ class NumericalDerivativeError(ValueError):
 # ---------------------------------------------------------------------------
 # Numerical differentiation
 
+_Difference = tuple[list[float], list[float]]  # central differences, and the noise in each
 
-def _central(g: Callable[[float], list[float]], x: float, h: float) -> tuple[list[float], float]:
-    """Central differences with step ``h``, and the size of the values (for the noise level)."""
+
+def _central(g: Callable[[float], list[float]], x: float, h: float) -> _Difference:
+    """Central differences with step ``h``, and how far rounding alone may have moved each.
+
+    Each value of ``g`` is taken to be off by up to 256 units in the last place
+    of its size (a function of a few hundred operations can build up that much),
+    so a difference over the step ``s`` is off by up to ``_NOISE * size / s``.
+    Below the smallest normal float the spacing of floats stops shrinking, and
+    so does the noise.
+    """
     up, down = x + h, x - h
     step = up - down  # the step actually taken, after rounding x + h and x - h
+    if not step > 0:
+        raise ArithmeticError(f"the step is below the spacing of floats at {x!r}")
     above, below = g(up), g(down)
-    size = max((abs(v) for v in (*above, *below)), default=0.0)
-    return [(a - b) / step for a, b in zip(above, below)], size / step
+    d = [(a - b) / step for a, b in zip(above, below)]
+    if not all(math.isfinite(v) for v in d):
+        raise ArithmeticError("a value next to the point is not finite")
+    noise = [_NOISE * max(abs(a), abs(b), _SMALLEST_NORMAL) / step for a, b in zip(above, below)]
+    return d, noise
 
 
 @dataclass(frozen=True)
 class _Estimate:
     values: list[float]
+    noise: list[float]  # how far rounding alone may have moved each value
     settled: bool  # two successive refinements agreed
     step: float  # the last step used
+    grown: bool = False  # the step was widened because rounding noise swamped the differences
 
 
 # Successive estimates agree when they differ by less than this (relative), or by less
-# than the rounding noise of the differences; at most _LEVELS halvings of the step.
+# than the rounding noise of the differences. At most _LEVELS steps are refined, or up
+# to _MORE_LEVELS while the estimates are still converging fast (a function that varies
+# on a scale far below the first step, such as 1 / x next to its pole).
 _AGREE = 1e-8
 _NOISE = 512 * 2.0**-52
+_SMALLEST_NORMAL = sys.float_info.min
 _LEVELS = 10
+_MORE_LEVELS = 30
+# Steps at which the function fails (outside a domain next to the point) have a budget
+# of their own: each quarters the step, and 30 of them reach 1e-18 of the first step.
+_FAILED_STEPS = 30
+# Where rounding noise swamps the differences (a value of 1e8 changing by 1e-4 over the
+# step), the step widens fourfold at a time, at most _GROWTH times, while the noise is
+# above _GROWTH_SHARE of what the comparison allows.
+_GROWTH = 8
+_GROWTH_SHARE = 1 / 16
 
 
 def _excess(a: float, b: float, noise: float) -> float:
@@ -86,8 +115,57 @@ def _excess(a: float, b: float, noise: float) -> float:
     return diff / allowed if allowed > 0 else inf
 
 
+def _noisy(first: _Difference, atol: float, rtol: float) -> bool:
+    """Whether rounding noise is large next to what a comparison of these differences allows.
+
+    Differences that are all exactly 0 are not: the values on both sides are the same
+    float (the function does not depend on the argument, or changes by less than the
+    spacing of floats there, which the noise then allows for at any step).
+    """
+    differences, noise = first
+    if not any(differences):
+        return False
+    return any(n > _GROWTH_SHARE * (atol + rtol * abs(d)) for d, n in zip(differences, noise))
+
+
+def _grow(
+    g: Callable[[float], list[float]],
+    x: float,
+    h: float,
+    first: _Difference,
+    atol: float,
+    rtol: float,
+    max_step: float,
+) -> tuple[float, _Difference]:
+    """A wider step while rounding noise swamps the differences, as long as the slope holds.
+
+    Once the differences over the wider step and the narrower one disagree by
+    more than the narrower one's noise, the function curves (or has a kink)
+    within the wider step: widening further would trade noise for truncation.
+    """
+    for _ in range(_GROWTH):
+        if not _noisy(first, atol, rtol) or 4 * h > max_step:
+            break
+        try:
+            wider = _central(g, x, 4 * h)
+        except (ValueError, ArithmeticError):
+            break
+        if any(abs(a - b) > n for a, b, n in zip(wider[0], *first)):
+            break
+        h, first = 4 * h, wider
+    return h, first
+
+
 def _derivative(
-    g: Callable[[float], list[float]], x: float, h: float, richardson: bool, what: str
+    g: Callable[[float], list[float]],
+    x: float,
+    h: float,
+    richardson: bool,
+    what: str,
+    *,
+    atol: float,
+    rtol: float,
+    max_step: float = inf,
 ) -> _Estimate:
     """d g / dx at ``x`` for a vector-valued ``g``, refined until two estimates agree.
 
@@ -95,47 +173,96 @@ def _derivative(
     Richardson extrapolation, R = D(h/2) + (D(h/2) - D(h)) / 3, which cancels
     their h**2 error terms. The step is halved until two successive estimates
     agree: a function that varies fast (sin of a large argument) gets the small
-    step it needs, a smooth one stops after two levels. Where ``g`` fails or is
-    not finite the step shrinks too; NumericalDerivativeError if it never works.
+    step it needs, a smooth one stops after two levels.
+
+    Two things happen before that. Where ``g`` fails or is not finite the step
+    is quartered, on a budget of its own, and the refinement then starts a
+    quarter of the way to the edge that was found, not right next to it. Where
+    the first step works but rounding noise is large next to ``atol + rtol *
+    |derivative|`` (a big value with a small slope), the step first widens (up
+    to ``max_step``). Every estimate carries its noise, for comparisons to
+    allow for. NumericalDerivativeError if ``g`` works at no step.
     """
     problems: list[str] = []
-    previous_d: list[float] | None = None
-    previous: list[float] | None = None
-    best: tuple[float, list[float]] | None = None
-    for _ in range(_LEVELS):
+    failed = 0
+
+    def central(h: float) -> _Difference | None:
+        nonlocal failed
         try:
-            d, scale = _central(g, x, h)
-            if not all(math.isfinite(v) for v in d):
-                raise ArithmeticError("a value next to the point is not finite")
+            return _central(g, x, h)
         except (ValueError, ArithmeticError) as exc:
+            failed += 1
             problems.append(f"step {h:.3g}: {type(exc).__name__}: {exc}")
+            return None
+
+    first = central(h)
+    while first is None and failed < _FAILED_STEPS:
+        h /= 4
+        first = central(h)
+    if first is None:
+        raise NumericalDerivativeError(
+            f"cannot differentiate {what} numerically at {x!r}: "
+            + "; ".join(problems[:4])
+            + ". Check the point is inside the domain of every op, away from its edges."
+        )
+    grown = False
+    if failed:
+        # g fails at 4h: an edge lies between h and 4h from x. Differences over a step
+        # close to it are far from the slope at x, so begin a quarter of the way there.
+        h, first = h / 4, None
+    else:
+        narrow = h
+        h, first = _grow(g, x, h, first, atol, rtol, max_step)
+        grown = h > narrow
+
+    previous_d: _Difference | None = None
+    previous: _Difference | None = None
+    best: tuple[float, _Difference] | None = None
+    levels, improving, last_excess = 0, False, inf
+    while failed < _FAILED_STEPS and (
+        levels < _LEVELS or (improving and levels < _MORE_LEVELS)
+    ):
+        result = first if first is not None else central(h)
+        first = None
+        if result is None:
             previous_d = previous = None
             h /= 4
             continue
-        estimate = d
+        levels += 1
+        estimate = result
         if richardson:
             if previous_d is None:
-                previous_d, h = d, h / 2
+                previous_d, h = result, h / 2
                 continue
-            estimate = [f + (f - c) / 3 for f, c in zip(d, previous_d)]
-            previous_d = d
+            (fine, fine_noise), (coarse, coarse_noise) = result, previous_d
+            estimate = (
+                [f + (f - c) / 3 for f, c in zip(fine, coarse)],
+                [(4 * nf + nc) / 3 for nf, nc in zip(fine_noise, coarse_noise)],
+            )
+            previous_d = result
         if previous is not None:
-            noise = _NOISE * scale
-            excess = max((_excess(a, b, noise) for a, b in zip(estimate, previous)), default=0.0)
+            values, noise = estimate
+            excess = max(
+                (_excess(a, b, n) for a, b, n in zip(values, previous[0], noise)), default=0.0
+            )
             if excess <= 1.0:
-                return _Estimate(estimate, True, h)
+                return _Estimate(values, noise, True, h, grown)
+            # Truncation errors shrink 16-fold a level once the step is small next to the
+            # scale the function varies on; rounding noise grows instead.
+            improving = excess < last_excess / 2
+            last_excess = excess
             if best is None or excess < best[0]:
                 best = (excess, estimate)
         previous = estimate
         h /= 2
     if best is not None:
-        return _Estimate(best[1], False, h)
+        return _Estimate(*best[1], False, h, grown)
     if previous is not None:
-        return _Estimate(previous, False, h)
+        return _Estimate(*previous, False, h, grown)
     raise NumericalDerivativeError(
-        f"cannot differentiate {what} numerically at {x!r}: "
-        + "; ".join(problems[:4])
-        + ". Check the point is inside the domain of every op, away from its edges."
+        f"cannot differentiate {what} numerically at {x!r}: the step kept failing near "
+        f"it ({'; '.join(problems[-2:])}). Check the point is inside the domain of every op, "
+        f"away from its edges."
     )
 
 
@@ -201,18 +328,29 @@ def numerical_grad(
     O(h**4) instead of O(h**2). The step is then halved until two successive
     estimates agree to about 1e-8, so a function that varies fast still gets a
     faithful derivative. If ``f`` fails or is not finite next to the point,
-    smaller steps are tried before :class:`NumericalDerivativeError`.
+    smaller steps are tried before :class:`NumericalDerivativeError`; if its
+    value is so large next to its slope that rounding swamps the differences
+    (``x + 1e8``), a wider step is tried first.
 
     >>> [round(d, 9) for d in numerical_grad(lambda x, y: x * x * y, [3.0, 2.0])]
     [12.0, 9.0]
     """
     xs, _ = _arguments(args, "numerical_grad")
     _check_eps(eps, "numerical_grad")
-    return [e.values[0] for e in _numerical_grad(f, xs, eps, richardson, "numerical_grad")]
+    estimates = _numerical_grad(
+        f, xs, eps, richardson, "numerical_grad", DEFAULT_ATOL, DEFAULT_RTOL
+    )
+    return [e.values[0] for e in estimates]
 
 
 def _numerical_grad(
-    f: Function, xs: list[float], eps: float, richardson: bool, who: str
+    f: Function,
+    xs: list[float],
+    eps: float,
+    richardson: bool,
+    who: str,
+    atol: float,
+    rtol: float,
 ) -> list[_Estimate]:
     at = _value_at(f, xs, who)
     if not math.isfinite(at):
@@ -223,7 +361,9 @@ def _numerical_grad(
         def g(t: float, i: int = i) -> list[float]:
             return [_value_at(f, [*xs[:i], t, *xs[i + 1 :]], who)]
 
-        out.append(_derivative(g, x, _step(x, eps), richardson, f"argument {i}"))
+        out.append(
+            _derivative(g, x, _step(x, eps), richardson, f"argument {i}", atol=atol, rtol=rtol)
+        )
     return out
 
 
@@ -236,10 +376,13 @@ def _check_eps(eps: float, who: str) -> None:
 # Comparisons
 
 
-def _close(a: float, n: float, atol: float, rtol: float) -> bool:
+def _close(a: float, n: float, atol: float, rtol: float, noise: float = 0.0) -> bool:
+    """Whether an analytical ``a`` matches a numerical ``n`` that rounding may have moved by
+    up to ``noise``: a numerical estimate is only as good as its noise, so that is allowed
+    on top of the tolerances."""
     if a == n:
         return True
-    return abs(a - n) <= atol + rtol * abs(n)  # False when either is NaN
+    return abs(a - n) <= atol + rtol * abs(n) + noise  # False when either is NaN
 
 
 def relative_error(a: float, b: float) -> float:
@@ -264,6 +407,8 @@ class NodeMismatch:
     parents), ``'_local_grads(symbolic=True)'`` (the differentiable derivative
     used for higher orders; ``wrt`` is then the input the second derivative is
     taken against). ``slot`` is the input (the position in ``node._prev``).
+    ``noise`` is how far rounding alone may have moved the numerical value (it
+    was allowed for).
     """
 
     node: Value
@@ -273,6 +418,7 @@ class NodeMismatch:
     numerical: float
     wrt: int | None = None
     note: str = ""
+    noise: float = 0.0
 
     @property
     def op(self) -> Op:
@@ -302,8 +448,11 @@ class NodeMismatch:
             what = f"the derivative by input {self.wrt} of {self.check} for input {self.slot}"
         text = (
             f"{where}: {what} gives {_fmt(self.analytical)}, numerically "
-            f"{_fmt(self.numerical)} (relative error {self.relative_error:.3g})"
+            f"{_fmt(self.numerical)} (relative error {self.relative_error:.3g}"
         )
+        if self.noise > 0.01 * abs(self.analytical - self.numerical):
+            text += f"; rounding alone may move the numerical value by {self.noise:.3g}"
+        text += ")"
         return text + (f"; {self.note}" if self.note else "")
 
 
@@ -329,10 +478,27 @@ def _edge_note(op: Op, slot: int, x: float, within: float) -> str:
     )
 
 
-def _local_step(op: Op, slot: int, x: float, eps: float) -> float:
+def _local_derivative(
+    g: Callable[[float], list[float]],
+    op: Op,
+    slot: int,
+    x: float,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> _Estimate | None:
+    """d g / d(input ``slot``) of one node: its steps stay within a quarter of the way to
+    the nearest edge, kink or pole of the op (known here, unlike for a whole function).
+    None if the op cannot be differentiated numerically there."""
     dist, _ = _distance_to_edge(op, slot, x)
     h = _step(x, eps)
-    return min(h, dist / 4) if dist > 0 else h
+    reach = dist / 4 if dist > 0 else inf
+    try:
+        return _derivative(
+            g, x, min(h, reach), True, op.name, atol=atol, rtol=rtol, max_step=reach
+        )
+    except NumericalDerivativeError:
+        return None
 
 
 def local_grad_mismatches(
@@ -374,21 +540,23 @@ def _check_node(
     def note(slot: int) -> str:
         return _edge_note(op, slot, data[slot], 8 * _step(data[slot], eps))
 
-    numeric: list[float | None] = []
+    numeric: list[_Estimate | None] = []
     for j, x in enumerate(data):
 
         def g(t: float, j: int = j) -> list[float]:
             return [forward(op, [*data[:j], t, *data[j + 1 :]], c)]
 
-        try:
-            numeric.append(_derivative(g, x, _local_step(op, j, x, eps), True, op.name).values[0])
-        except NumericalDerivativeError:
-            numeric.append(None)
+        numeric.append(_local_derivative(g, op, j, x, eps, atol, rtol))
 
     local = node._local_grads()
     for j, (a, n) in enumerate(zip(local, numeric)):
-        if n is not None and not _close(float(a), n, atol, rtol):
-            found.append(NodeMismatch(node, "_local_grads()", j, float(a), n, note=note(j)))
+        if n is not None and not _close(float(a), n.values[0], atol, rtol, n.noise[0]):
+            found.append(
+                NodeMismatch(
+                    node, "_local_grads()", j, float(a), n.values[0], note=note(j),
+                    noise=n.noise[0],
+                )
+            )
 
     # _backward() alone: upstream gradient 1 into parents reset to 0. A parent that
     # fills several inputs (x * x) receives the sum over those inputs.
@@ -404,13 +572,18 @@ def _check_node(
             p.grad = g0
     for j, p in enumerate(parents):
         slots = [k for k, q in enumerate(parents) if q is p]
-        if slots[0] != j or any(numeric[k] is None for k in slots):
+        estimates = [numeric[k] for k in slots]
+        if slots[0] != j:
             continue
-        expected = math.fsum(numeric[k] or 0.0 for k in slots)
-        if not _close(received[id(p)], expected, atol, rtol):
-            found.append(
-                NodeMismatch(node, "_backward()", j, received[id(p)], expected, note=note(j))
+        expected = math.fsum(e.values[0] for e in estimates if e is not None)
+        noise = math.fsum(e.noise[0] for e in estimates if e is not None)
+        if None in estimates or _close(received[id(p)], expected, atol, rtol, noise):
+            continue
+        found.append(
+            NodeMismatch(
+                node, "_backward()", j, received[id(p)], expected, note=note(j), noise=noise
             )
+        )
 
     if order == 2:
         found.extend(_check_node_symbolic(node, op, data, c, local, eps, atol, rtol))
@@ -447,17 +620,15 @@ def _check_node_symbolic(
                     moved = [Value(v) for v in (*data[:k], t, *data[k + 1 :])]
                     return [float(apply_op(op, moved, c)._local_grads()[j])]
 
-            try:
-                n = _derivative(g, x, _local_step(op, k, x, eps), True, op.name).values[0]
-            except NumericalDerivativeError:
+            n = _local_derivative(g, op, k, x, eps, atol, rtol)
+            if n is None or _close(float(second[k]), n.values[0], atol, rtol, n.noise[0]):
                 continue
-            if not _close(float(second[k]), n, atol, rtol):
-                found.append(
-                    NodeMismatch(
-                        node, "_local_grads(symbolic=True)", j, float(second[k]), n, wrt=k,
-                        note=_edge_note(op, k, x, 8 * _step(x, eps)),
-                    )
+            found.append(
+                NodeMismatch(
+                    node, "_local_grads(symbolic=True)", j, float(second[k]), n.values[0],
+                    wrt=k, note=_edge_note(op, k, x, 8 * _step(x, eps)), noise=n.noise[0],
                 )
+            )
     return found
 
 
@@ -471,6 +642,7 @@ class _Disagreement:
     method: str
     analytical: float
     numerical: float
+    noise: float  # how far rounding alone may have moved the numerical value
 
 
 class GradientCheckError(AssertionError):
@@ -551,7 +723,10 @@ def check_grads(
     leaves it in ``.grad`` and as ``autograd.grad`` returns it; ``order=2``
     also checks ``autograd.hessian`` against numerical derivatives of the
     analytical gradient. A derivative passes when
-    ``|analytical - numerical| <= atol + rtol * |numerical|``.
+    ``|analytical - numerical| <= atol + rtol * |numerical| + noise``, where
+    ``noise`` bounds how far rounding alone may have moved the numerical value
+    (it matters where ``f`` is large next to its slope, as in ``x + 1e8``:
+    there the numerical step is first widened to keep it small).
 
     Raises :class:`GradientCheckError` on the first order that disagrees,
     naming the argument, both values, the relative error, and the graph nodes
@@ -572,16 +747,16 @@ def check_grads(
         raise ValueError("check_grads: the function needs at least one argument to check")
     names = _names(f, labels)
 
-    estimates = _numerical_grad(f, xs, eps, True, "check_grads")
-    numeric = [e.values[0] for e in estimates]
+    estimates = _numerical_grad(f, xs, eps, True, "check_grads", atol, rtol)
     wrong = []
     for method, analytic in (
         ("backward()", _backward_grads(f, xs)),
         ("autograd.grad", _functional_grads(f, xs)),
     ):
-        for i, (a, n) in enumerate(zip(analytic, numeric)):
-            if not _close(a, n, atol, rtol):
-                wrong.append(_Disagreement((i,), method, a, n))
+        for i, (a, e) in enumerate(zip(analytic, estimates)):
+            n, noise = e.values[0], e.noise[0]
+            if not _close(a, n, atol, rtol, noise):
+                wrong.append(_Disagreement((i,), method, a, n, noise))
     if wrong:
         raise _failure(f, xs, names, 1, wrong, atol, rtol, eps, estimates)
     if order == 1:
@@ -595,12 +770,16 @@ def check_grads(
         def g(t: float, j: int = j) -> list[float]:
             return _functional_grads(f, [*xs[:j], t, *xs[j + 1 :]])
 
-        columns.append(_derivative(g, x, _step(x, eps), True, f"the gradient by argument {j}"))
+        columns.append(
+            _derivative(
+                g, x, _step(x, eps), True, f"the gradient by argument {j}", atol=atol, rtol=rtol
+            )
+        )
     for i in range(len(xs)):
         for j in range(len(xs)):
-            a, n = analytic_h[i][j], columns[j].values[i]
-            if not _close(a, n, atol, rtol):
-                wrong.append(_Disagreement((i, j), "autograd.hessian", a, n))
+            a, n, noise = analytic_h[i][j], columns[j].values[i], columns[j].noise[i]
+            if not _close(a, n, atol, rtol, noise):
+                wrong.append(_Disagreement((i, j), "autograd.hessian", a, n, noise))
     if wrong:
         raise _failure(f, xs, names, 2, wrong, atol, rtol, eps, columns)
 
@@ -641,9 +820,19 @@ def _failure(
         f"  {first.method + ':':<17} {_fmt(first.analytical)}",
         f"  {'numerical:':<17} {_fmt(first.numerical)}",
         f"  {'relative error:':<17} {relative_error(first.analytical, first.numerical):.3g} "
-        f"(allowed: |analytical - numerical| <= {atol:g} + {rtol:g} * |numerical|)",
+        f"(allowed: |analytical - numerical| <= {atol:g} + {rtol:g} * |numerical|"
+        + (f" + {first.noise:.3g} for rounding)" if first.noise else ")"),
     ]
     estimate = estimates[first.index[-1]]
+    if first.noise > atol + rtol * abs(first.numerical):
+        lines.append(
+            f"  note: the numerical estimate is limited by rounding noise: the function's "
+            f"value is large next to how much it changes over a step of {estimate.step:.3g}"
+            + (" (already widened for this)" if estimate.grown else "")
+            + f", so the estimate may be off by up to {first.noise:.3g}, which is allowed for "
+            f"above; subtracting the large constant part from the function checks it more "
+            f"sharply"
+        )
     if not estimate.settled:
         lines.append(
             f"  note: the numerical estimate did not settle: refining the step down to "

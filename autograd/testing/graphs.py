@@ -40,22 +40,17 @@ def resolve_op(op: Op | str) -> Op:
     raise TypeError(f"expected an Op or an op name, got {type(op).__name__} {op!r}")
 
 
-# The dot op reads its inputs as (w1..wn, x1..xn): it needs an even count. The op
-# table has no field for that yet, so it is read from ``op.extra['arity_multiple']``
-# when an op declares it, and known here for dot.
-_ARITY_MULTIPLE = {"dot": 2}
-
-
 def input_counts(op: Op, max_inputs: int = 4) -> range:
     """The numbers of inputs a node of ``op`` may be given, up to about ``max_inputs``.
 
-    One count for unary and binary ops; for an n-ary op, the counts from one
-    "group" (two for ``dot``: a weight and an input) up to ``max_inputs``
-    groups' worth.
+    One count for unary and binary ops; for an n-ary op, the multiples of its
+    group size from one group up to ``max_inputs``. An op that reads its inputs
+    in groups declares the size in the op table as ``extra['arity_multiple']``
+    (``dot``, which reads ``(w1..wn, x1..xn)``, declares 2); others take any count.
     """
     if op.kind != "nary":
         return range(op.arity, op.arity + 1)
-    multiple = int(op.extra.get("arity_multiple", _ARITY_MULTIPLE.get(op.name, 1)))
+    multiple = int(op.extra.get("arity_multiple", 1))
     top = max(multiple, max_inputs - max_inputs % multiple)
     return range(multiple, top + 1, multiple)
 
@@ -116,6 +111,11 @@ class Step:
     args: tuple[int, ...]
     constant: float | None = None
 
+    def __hash__(self) -> int:
+        # An Op holds a dict (extra) and cannot be hashed; its name is unique in the table.
+        # Hashable steps make expressions hashable: a set of them counts distinct graphs.
+        return hash((self.op.name, self.args, self.constant))
+
     def describe(self, names: Sequence[str]) -> str:
         """The step as a call, e.g. ``mul(v2, x0)`` or ``pow_const(x1, c=2.0)``."""
         args = [names[a] for a in self.args]
@@ -167,6 +167,22 @@ class Expression:
     @property
     def output_slot(self) -> int:
         return self.n_inputs + len(self.steps) - 1 if self.steps else 0
+
+    @property
+    def shared_nodes(self) -> tuple[int, ...]:
+        """The slots of op nodes that two or more later nodes read: shared subexpressions.
+
+        ``x * x`` alone shares nothing (one node reads ``x`` twice), and inputs do not
+        count: what they share is plain fan-out of a leaf.
+        """
+        readers: dict[int, set[int]] = {}
+        for k, step in enumerate(self.steps):
+            for a in step.args:
+                readers.setdefault(a, set()).add(k)
+        return tuple(
+            slot for slot in range(self.n_inputs, self.n_inputs + len(self.steps))
+            if len(readers.get(slot, ())) >= 2
+        )
 
     def build(self, inputs: Sequence[float | Value] | None = None) -> Graph:
         """Fresh Values for the whole graph, at ``inputs`` (default: :attr:`point`).

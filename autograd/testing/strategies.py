@@ -194,20 +194,28 @@ def expressions(
     max_magnitude: float = 1e3,
     margin: float = 0.05,
     max_arity: int = 4,
+    featuring: Op | str | None = None,
 ) -> st.SearchStrategy[Expression]:
     """Random computational graphs (DAGs) over ``n_inputs`` inputs, with shared subexpressions.
 
     Each graph has between 1 and ``max_nodes`` op nodes drawn from ``ops`` (all
-    of :data:`autograd.ops.OPS` by default). Inputs are drawn from
+    of :data:`autograd.ops.OPS` by default), most of them close to
+    ``max_nodes`` (shrinking leads to small ones). Inputs are drawn from
     ``[-bound, bound]``. Every node reads earlier nodes or inputs whose values,
     at the drawn point, lie inside that input's declared domain at least
-    ``margin`` from its kinks, poles and ends; a node may read one value several
-    times (``x * x``), and one value may feed many nodes. Nodes whose value
-    would exceed ``max_magnitude`` are not added. The output is the last node;
-    nodes it does not depend on are dropped, inputs never are (an unused input
-    has gradient 0).
+    ``margin`` from its kinks, poles and ends. A node reads a value nothing
+    reads yet, or any value, or one that another node reads already (a shared
+    subexpression); it may read one value several times (``x * x``). Nodes
+    whose value would exceed ``max_magnitude`` are not added. The output is the
+    last node, which combines the values nothing else reads when an op with
+    several inputs allows; nodes it does not depend on are dropped, inputs
+    never are (an unused input has gradient 0). With ``featuring``, every graph
+    has a node of that op on the way to the output (whether or not ``ops``
+    holds it), at a random place: a test can give each op of the table its
+    share of the graphs.
     """
-    chosen = _ops_list(ops, "expressions")
+    given_ops = None if ops is None else _ops_list(ops, "expressions")
+    feature = None if featuring is None else resolve_op(featuring)
     if isinstance(n_inputs, int):
         n_inputs = (n_inputs, n_inputs)
     lo_n, hi_n = n_inputs
@@ -225,25 +233,40 @@ def expressions(
 
     @st.composite
     def draw_expression(draw: st.DrawFn) -> Expression:
+        # The table is read at each draw: an op declared after the strategy was made is drawn.
+        chosen = given_ops or _ops.OPS
+        combiners = [op for op in chosen if op.kind in ("binary", "nary")]
         n = draw(st.integers(lo_n, hi_n))
         point = tuple(draw(reals(-bound, bound)) for _ in range(n))
         slots = list(point)
-        used = [False] * n
+        readers = [0] * n  # how many steps read each slot
         steps: list[Step] = []
-        target = draw(st.integers(1, max_nodes))
-        for _ in range(3 * max_nodes):
-            if len(steps) == target:
-                break
+
+        def pick(d: Domain, taken: list[int]) -> int | None:
+            # Latest first, so that shrinking leads towards chains.
+            candidates = [s for s in reversed(range(len(slots))) if ok(slots[s], d)]
+            if not candidates:
+                return None
+            how = draw(st.integers(0, 2))
+            unread = [s for s in candidates if readers[s] == 0 and s not in taken]
+            if how == 0 and unread:
+                return unread[0]  # the newest value nothing reads: the graph grows deep
+            read = [s for s in candidates if s >= n and readers[s] > 0]
+            if how == 1 and read:
+                return read[draw(st.integers(0, len(read) - 1))]  # a shared subexpression
+            return candidates[draw(st.integers(0, len(candidates) - 1))]
+
+        def draw_step(only: Op | None = None) -> Step | None:
             feasible = [
                 op
-                for op in chosen
+                for op in ((only,) if only else chosen)
                 if all(
                     any(ok(v, domain_of(op, j)) for v in slots)
                     for j in range(input_counts(op, max_arity)[0])
                 )
             ]
             if not feasible:
-                break
+                return None
             op = draw(st.sampled_from(feasible))
             counts = [
                 k
@@ -251,33 +274,71 @@ def expressions(
                 if all(any(ok(v, domain_of(op, j)) for v in slots) for j in range(k))
             ]
             count = draw(st.sampled_from(counts))
-            args = []
+            args: list[int] = []
             for j in range(count):
-                # Latest first, so that shrinking leads towards chains.
-                d = domain_of(op, j)
-                candidates = [s for s in reversed(range(len(slots))) if ok(slots[s], d)]
-                unused = [s for s in candidates if not used[s]]
-                # Either a value nothing reads yet, or any value (a shared subexpression).
-                fresh = bool(unused) and draw(st.booleans())
-                pool = unused if fresh else candidates
-                args.append(pool[draw(st.integers(0, len(pool) - 1))])
+                a = pick(domain_of(op, j), args)
+                assert a is not None  # counts only holds counts every input can fill
+                args.append(a)
             c = None
             if op.kind == "unary_param":
                 c = draw(reals(-bound, bound, domain=op.param, margin=margin))
+            return Step(op, tuple(args), c)
+
+        def draw_combination() -> Step | None:
+            # The last node reads the values nothing else reads, newest first, so that
+            # pruning keeps the work done before them.
+            dangling = [s for s in reversed(range(n, len(slots))) if readers[s] == 0]
+            dangling.sort(key=lambda s: s != featured)  # the featured node above all
+            if len(dangling) < 2:
+                return None
+            options = []
+            for op in combiners:
+                args: list[int] = []
+                for j in range(max(input_counts(op, max_arity))):
+                    fits = [s for s in dangling if s not in args and ok(slots[s], domain_of(op, j))]
+                    if not fits:
+                        break
+                    args.append(fits[0])
+                counts = [k for k in input_counts(op, max_arity) if 2 <= k <= len(args)]
+                if counts:
+                    options.append(Step(op, tuple(args[: max(counts)])))
+            return draw(st.sampled_from(options)) if options else None
+
+        # The larger of two counts: most graphs are big, and shrinking still makes them small.
+        target = max(draw(st.integers(1, max_nodes)), draw(st.integers(1, max_nodes)))
+        at = draw(st.integers(0, target - 1)) if feature else None  # where it features
+        featured: int | None = None  # its slot once made
+        for _ in range(3 * max_nodes):
+            pending = feature is not None and featured is None
+            if len(steps) >= target and not (pending and len(steps) < max_nodes):
+                break
+            step = None
+            if pending and at is not None and len(steps) >= at:
+                step = draw_step(feature)  # None until its inputs can be found
+            elif len(steps) == target - 1:
+                step = draw_combination()
+            step = step or draw_step()
+            if step is None:
+                break
             try:
-                y = forward(op, [slots[a] for a in args], c)
+                y = forward(step.op, [slots[a] for a in step.args], step.constant)
             except (ValueError, ArithmeticError):
                 continue
             if not (math.isfinite(y) and abs(y) <= max_magnitude):
                 continue
-            for a in args:
-                used[a] = True
+            for a in set(step.args):
+                readers[a] += 1
+            if pending and step.op is feature:
+                featured = len(slots)
             slots.append(y)
-            used.append(False)
-            steps.append(Step(op, tuple(args), c))
+            readers.append(0)
+            steps.append(step)
         if not steps:
             reject()
-        return _prune(n, steps, point)
+        expr = _prune(n, steps, point)
+        if feature is not None and all(step.op is not feature for step in expr.steps):
+            reject()  # it could not be placed, or nothing on the way to the output reads it
+        return expr
 
     return draw_expression()
 
