@@ -15,6 +15,7 @@ from .errors import AnomalyError, DomainError
 from .functional import grad, gradients, hessian, value_and_grad
 from .functions import dot, log_softmax, logsumexp, mean, softmax, sum
 from .modes import (
+    current_scope,
     detect_anomaly,
     enable_grad,
     is_grad_enabled,
@@ -69,6 +70,7 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw_dot",
+    "current_scope",
     "enable_grad",
     "explain",
     "grad",

@@ -6,10 +6,12 @@ which op made it and how its gradient flows back -- no closure per node, and
 so no reference cycle: dropping the last reference to a graph frees it by
 reference counting alone.
 
-A node has five slots: ``data``, ``grad``, two parent slots and a tag (label
-and scope). Unary nodes keep their parent in ``_a`` and, if the op takes a
-plain-number constant (``x * 2``), the constant in ``_b``; binary nodes keep
-both parents; n-ary nodes keep a tuple of parents in ``_a``.
+A node has five slots: ``data``, ``grad``, two parent slots and a tag (the
+label, or (label, scope), or (label, scope, source line) for a node made inside
+``detect_anomaly()``). Unary nodes keep their parent in ``_a`` and, if the op
+takes a plain-number constant (``x * 2``), the constant in ``_b``; binary nodes
+keep both parents; n-ary nodes keep a tuple of parents in ``_a``; a leaf has
+``_a = None``.
 """
 
 from __future__ import annotations
@@ -63,19 +65,20 @@ def _preview(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-# An int constant within this bound is kept as an int: it is exact as a float, small
-# ones are shared objects (so ``y + 1`` allocates no float per node), and ``_op``
-# reads '**2' rather than '**2.0'.
+# Small int constants become shared floats, so ``y + 1`` allocates no float per node
+# (24 bytes a node) and its arithmetic stays float + float (the fast path).
+_SMALL_INTS = 256
+_SMALL_FLOATS = [float(i) for i in range(-_SMALL_INTS, _SMALL_INTS + 1)]
 _EXACT_INT = 2**53
 
 
-def _const(x: Any) -> float | int | None:
-    """A plain-number operand as a float (or a modest int), or None when it is not a number."""
+def _const(x: Any) -> float | None:
+    """A plain-number operand as a float, or None when it is not a number."""
     t = type(x)
     if t is float:
         return x
-    if t is int and -_EXACT_INT <= x <= _EXACT_INT:
-        return x
+    if t is int and -_SMALL_INTS <= x <= _SMALL_INTS:
+        return _SMALL_FLOATS[x + _SMALL_INTS]
     if isinstance(x, numbers.Real) and not isinstance(x, bool) and not _is_numpy_bool(x):
         return _real(x, "a constant operand")
     return None
@@ -101,7 +104,7 @@ class Value:
     grad: float
     _a: Any  # first parent, the tuple of parents of an n-ary node, or None for a leaf
     _b: Any  # second parent, or the constant of an op like x * 2
-    _tag: Any  # the label, or (label, scope)
+    _tag: Any  # the label, or (label, scope), or (label, scope, source line)
 
     #: The :class:`~autograd.ops.Op` that made this node; ``None`` for a leaf.
     op: _ops.Op | None = None
@@ -176,7 +179,7 @@ class Value:
 
     @scope.setter
     def scope(self, name: str) -> None:
-        if type(name) is not str:
+        if not isinstance(name, str):  # a node's own .scope too (it carries the kinds)
             raise TypeError(f"scope needs a str, got {type(name).__name__}")
         tag = self._tag
         if tag.__class__ is str:
@@ -259,9 +262,7 @@ class Value:
         if c is None:
             return NotImplemented
         # Keep an integral exponent an int, so _op reads '**2' as in micrograd.
-        if c.__class__ is float and c.is_integer() and abs(c) < _EXACT_INT:
-            c = int(c)
-        return _POW_CONST(self, c)
+        return _POW_CONST(self, int(c) if c.is_integer() and abs(c) < _EXACT_INT else c)
 
     def __rpow__(self, other: Any) -> Value:
         c = _const(other)
@@ -435,12 +436,14 @@ def _check_forward(out: Value, op: _ops.Op, inputs: Sequence[Value], param: Any)
         )
 
 
-def check_backward_step(node: Value, d: Any, upstream: Any, contribution: Any, total: Any) -> None:
+def check_backward_step(
+    node: Value, d: Any, upstream: Any, contribution: Any, before: Any, total: Any
+) -> None:
     """Raise AnomalyError if one chain-rule step of ``node`` is NaN or inf.
 
-    ``d`` is the local derivative, ``upstream`` the node's gradient, ``total`` the
-    parent's gradient after adding ``contribution`` (finite steps can still overflow
-    when they add up).
+    ``d`` is the local derivative, ``upstream`` the node's gradient; the parent's
+    gradient goes from ``before`` to ``total`` by adding ``contribution`` (finite
+    steps can still overflow when they add up).
     """
     if math.isfinite(d) and math.isfinite(contribution) and math.isfinite(total):
         return
@@ -452,8 +455,12 @@ def check_backward_step(node: Value, d: Any, upstream: Any, contribution: Any, t
     )
     inputs = tuple(p.data for p in node._prev)
     if math.isfinite(d) and math.isfinite(contribution):
-        what = (f"gradients that add up to {total!r}: a contribution of {contribution!r} "
-                f"overflowed the sum")
+        what = (
+            f"gradients that add up to {total!r}: a contribution of {contribution!r} "
+            f"overflowed the sum" if math.isfinite(before) else
+            f"a gradient that was already {before!r} before this step (a leaf's gradient "
+            f"accumulates across backward() calls: zero it first)"
+        )
     else:
         what = (f"a non-finite gradient: local derivative {d!r} x upstream gradient "
                 f"{upstream!r} = {contribution!r}")
@@ -502,8 +509,9 @@ def _backward_checked_pass(root: Value, order: list[Value], seed: float) -> None
         g = node.grad
         for parent, d in zip(node._prev, node._local_grads()):
             contribution = d * g
-            total = parent.grad + contribution
-            check_backward_step(node, d, g, contribution, total)
+            before = parent.grad
+            total = before + contribution
+            check_backward_step(node, d, g, contribution, before, total)
             parent.grad = total
 
 

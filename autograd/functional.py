@@ -46,7 +46,7 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
                 old = grads.get(parent)
                 total = contribution if old is None else old + contribution
                 if checked:
-                    check_backward_step(node, d, g, contribution, total)
+                    check_backward_step(node, d, g, contribution, old or 0.0, total)
                 grads[parent] = total
     return [grads.get(x, 0.0) for x in inputs]
 
@@ -65,29 +65,40 @@ def _argnums(argnum: ArgNum, nargs: int, name: str) -> tuple[int, ...]:
 
 def _trace(
     fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-    nums: Sequence[int], name: str,
+    nums: Sequence[int], name: str, stacklevel: int,
 ):
     """Call ``fun`` on fresh nodes for the chosen arguments; return (output, nodes, nested).
 
     Of the other arguments, floats become constant Values (so ``y.sin()`` works on
     them); ints and everything else, and keyword arguments, pass through unchanged,
     so an int can still be a count or an index.
+
+    ``nested`` is true when an outer ``grad`` is tracing this call, seen either in
+    the arguments (Values) or in the thread's trace depth (the function closes over
+    an outer Value): the results must then be Values, differentiable again.
     """
-    nested = any(isinstance(args[i], Value) for i in nums)
+    state = STATE
+    nested = state.tracing > 0 or any(
+        isinstance(a, Value) for a in (*args, *kwargs.values())
+    )
     call = [Value(a) if type(a) is float else a for a in args]
     with enable_grad():
         for i in nums:
             a = args[i]
             # A fresh node per argument, so repeated or shared arguments stay apart.
             call[i] = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: arg {i}"))
-        out = fun(*call, **kwargs)
+        state.tracing += 1
+        try:
+            out = fun(*call, **kwargs)
+        finally:
+            state.tracing -= 1
     if not isinstance(out, Value):
         out = Value(_real(out, f"{name}: the function's result"))
         warnings.warn(
             f"{name}: {getattr(fun, '__name__', 'the function')} returned a plain number, so "
             f"its derivative is 0. If that is a surprise, it converted a Value with float() "
             f"or math (math.exp(v)): use the Value methods (v.exp()) instead.",
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return out, [call[i] for i in nums], nested
 
@@ -98,6 +109,18 @@ def _result(x: Any, nested: bool) -> Any:
     return float(x.data) if isinstance(x, Value) else float(x)
 
 
+def _value_and_grad(
+    fun: Callable[..., Any], argnum: ArgNum, args: tuple[Any, ...], kwargs: dict[str, Any],
+    name: str,
+) -> tuple[Any, Any]:
+    nums = _argnums(argnum, len(args), name)
+    # stacklevel 4: a warning names the user's line (user -> grad_fun -> here -> _trace).
+    out, nodes, nested = _trace(fun, args, kwargs, nums, name, stacklevel=4)
+    gs = [_result(g, nested) for g in gradients(out, nodes, create_graph=nested)]
+    g = gs[0] if isinstance(argnum, int) else tuple(gs)
+    return _result(out, nested), g
+
+
 def value_and_grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[..., tuple[Any, Any]]:
     """A function returning ``(fun(*args), d fun / d args[argnum])``.
 
@@ -105,11 +128,7 @@ def value_and_grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[...,
     """
 
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums = _argnums(argnum, len(args), "value_and_grad")
-        out, nodes, nested = _trace(fun, args, kwargs, nums, "value_and_grad")
-        gs = [_result(g, nested) for g in gradients(out, nodes, create_graph=nested)]
-        g = gs[0] if isinstance(argnum, int) else tuple(gs)
-        return _result(out, nested), g
+        return _value_and_grad(fun, argnum, args, kwargs, "value_and_grad")
 
     value_and_grad_fun.__name__ = f"value_and_grad({getattr(fun, '__name__', 'fun')})"
     return value_and_grad_fun
@@ -124,10 +143,9 @@ def grad(fun: Callable[..., Any], argnum: ArgNum = 0) -> Callable[..., Any]:
     >>> abs(d3(0.5) - (6 * math.tanh(0.5)**2 - 2) * (1 - math.tanh(0.5)**2)) < 1e-12
     True
     """
-    vg = value_and_grad(fun, argnum)
 
     def grad_fun(*args: Any, **kwargs: Any) -> Any:
-        return vg(*args, **kwargs)[1]
+        return _value_and_grad(fun, argnum, args, kwargs, "grad")[1]
 
     grad_fun.__name__ = f"grad({getattr(fun, '__name__', 'fun')})"
     return grad_fun
@@ -145,7 +163,7 @@ def hessian(fun: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
         if not args:
             raise TypeError("hessian: the function needs at least one argument")
         nums = tuple(range(len(args)))
-        out, nodes, nested = _trace(fun, args, kwargs, nums, "hessian")
+        out, nodes, nested = _trace(fun, args, kwargs, nums, "hessian", stacklevel=3)
         rows = []
         for g in gradients(out, nodes, create_graph=True):
             if isinstance(g, Value):

@@ -20,6 +20,8 @@ class _State(threading.local):
     scope: str = ""
     # True inside detect_anomaly(): ops check their values and record their source line.
     anomaly: bool = False
+    # How many grad/value_and_grad/hessian calls are tracing a function in this thread.
+    tracing: int = 0
 
 
 STATE = _State()
@@ -202,6 +204,17 @@ class scope:
         STATE.scope, STATE.tag = self._saved.pop()
 
 
+def current_scope() -> str:
+    """The dotted name of the innermost :class:`scope` block open in this thread ('' if none).
+
+    >>> from autograd import scope, current_scope
+    >>> with scope('critic'), scope('0'):
+    ...     current_scope()
+    'critic.0'
+    """
+    return STATE.scope
+
+
 def scope_kinds(scope: str) -> dict[str, str]:
     """What opened each scope a node was made in: full name -> its ``kind=``, outermost first.
 
@@ -210,11 +223,11 @@ def scope_kinds(scope: str) -> dict[str, str]:
     so do scopes opened without ``kind=``.
 
     >>> from autograd import Value, scope
-    >>> with scope('layers.1', kind='Layer(16 -> 16, ReLU)'):
+    >>> with scope('layers.1', kind='Layer(16, 16, ReLU)'):
     ...     with scope('neurons.3', kind='ReLUNeuron(16)'):
     ...         w = Value(1.0, label='w')
     >>> scope_kinds(w.scope)
-    {'layers.1': 'Layer(16 -> 16, ReLU)', 'layers.1.neurons.3': 'ReLUNeuron(16)'}
+    {'layers.1': 'Layer(16, 16, ReLU)', 'layers.1.neurons.3': 'ReLUNeuron(16)'}
     >>> scope_kinds('layers.1.neurons.3')
     {}
     """

@@ -40,8 +40,9 @@ inf = math.inf
 
 
 def _is_number(x: Any) -> bool:
-    # Floats first (the hot path); NumPy scalars assigned to ``.data`` are numbers too.
-    return type(x) is float or isinstance(x, numbers.Real)
+    # Floats and ints first (the hot path); NumPy scalars assigned to ``.data`` too.
+    t = type(x)
+    return t is float or t is int or isinstance(x, numbers.Real)
 
 
 def exp(x: Any) -> Any:
@@ -67,11 +68,17 @@ def sigmoid(x: Any) -> Any:
 def dsigmoid(x: Any, out: Any) -> Any:
     """sigmoid'(x) = sigmoid(x) * sigmoid(-x).
 
-    Not ``out * (1 - out)``: for large x, 1 - out cancels to 0 (at x = 37 it gives 0
-    where the true slope is 8.5e-17), while sigmoid(-x) keeps full relative precision.
+    Where ``out <= 0.5``, ``out * (1 - out)`` is exact enough and cheapest. Above,
+    1 - out cancels (at x = 37 it gives 0 where the true slope is 8.5e-17), so the
+    slope is e / (1 + e)**2 with e = exp(-|x|), which keeps full relative precision.
     """
-    if _is_number(out) and out <= 0.5:
-        return out * (1.0 - out)  # 1 - out >= 0.5: no cancellation, and no exp to pay
+    if type(out) is float or _is_number(out):  # floats first: the hot path
+        if out <= 0.5:
+            return out * (1.0 - out)
+        e = math.exp(-abs(x))
+        return e / ((1.0 + e) * (1.0 + e))
+    if out.data <= 0.5:
+        return out * (1.0 - out)
     return out * sigmoid(-x)
 
 
@@ -79,13 +86,16 @@ def dtanh(x: Any, out: Any) -> Any:
     """tanh'(x) = 1 - tanh(x)**2, with full relative precision for large |x|.
 
     Near |tanh| = 1, 1 - out**2 cancels (relative error 1e-4 at x = 15), so there the
-    slope is 4 sigmoid(2x) sigmoid(-2x), which is the same function, evaluated stably.
+    slope is 4 e / (1 + e)**2 with e = exp(-2|x|) (as Values, 4 sigmoid(2x) sigmoid(-2x)),
+    which is the same function, evaluated stably.
     """
-    if _is_number(out) and -0.5 < out < 0.5:
-        return 1.0 - out * out  # no cancellation here, and one multiply is the cheapest
-    if _is_number(x):
-        e = _exp(-2.0 * abs(x))
+    if type(out) is float or _is_number(out):  # floats first: the hot path
+        if -0.9 < out < 0.9:
+            return 1.0 - out * out
+        e = math.exp(-2.0 * abs(x))
         return 4.0 * e / ((1.0 + e) * (1.0 + e))
+    if -0.9 < out.data < 0.9:
+        return 1.0 - out * out
     return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
 
 
@@ -264,7 +274,8 @@ class Op:
     doc: str = ""
     # How an op node reads in a picture, e.g. "+ {c}"; defaults to the symbol.
     template: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Not part of equality or the hash, so an Op (frozen) is hashable like its name.
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def arity(self) -> int:

@@ -166,17 +166,18 @@ def long_edges(make: Callable[[], Value], timeout: float) -> dict[str, str]:
         verdict = "collapsed" if "collapsed" in caption else "drawn"
         g.pipe(format="svg", quiet=True)
     except GraphTooLargeError as exc:
-        verdict = f"refused ({getattr(exc, 'skipped_ranks', '?'):,} skipped ranks)"
-    except GraphvizEngineError:
-        verdict = "timed out"
+        verdict = f"refused ({exc.skipped_ranks:,} skipped ranks)"
+    except GraphvizEngineError as exc:
+        verdict = "timed out" if exc.returncode is None else f"engine failed ({exc.returncode})"
     default = f"{verdict}, {time.perf_counter() - t0:.2f} s"
     g = draw_dot(root, max_nodes=None, timeout=timeout)
     t0 = time.perf_counter()
     try:
         g.pipe(format="svg", quiet=True)
         unbounded = f"{time.perf_counter() - t0:.2f} s"
-    except GraphvizEngineError:
-        unbounded = f"> {timeout:g} s (stopped)"
+    except GraphvizEngineError as exc:
+        unbounded = (f"> {timeout:g} s (stopped)" if exc.returncode is None
+                     else f"engine failed ({exc.returncode})")
     return {"values": f"{len(Graph(root)):,}", "default": default, "unbounded": unbounded}
 
 

@@ -43,6 +43,11 @@ _REPR_NAMES = {
 }
 
 
+def _layer_kind(nin: int, nout: int, activation: str) -> str:
+    """A layer's short name in pictures' summaries: ``Layer(16, 16, ReLU)``."""
+    return f"Layer({nin}, {nout}, {_REPR_NAMES[activation]})"
+
+
 def _activation(activation: Any, nonlin: Any, default: str, owner: str) -> str:
     """Resolve ``activation`` / micrograd's ``nonlin`` flag to an activation name."""
     if isinstance(activation, bool):  # micrograd's positional Neuron(nin, nonlin)
@@ -146,6 +151,9 @@ class Neuron(Module):
     def __repr__(self) -> str:
         return f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
 
+    def _kind(self) -> str:
+        return repr(self)
+
 
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs.
@@ -172,10 +180,10 @@ class Layer(Module):
         rng = as_rng(seed)
         self._scopes = [f"neurons.{j}" for j in range(self.nout)]
         # What a picture's summary calls each neuron; one string, made once, for every call.
-        self._kind = f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
+        self._neuron_kind = f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
         self.neurons = []
         for name in self._scopes:
-            with scope(name, self._kind):
+            with scope(name, self._neuron_kind):
                 self.neurons.append(Neuron(
                     self.nin, self.activation, init=init, bias=bias, seed=rng, fan_out=self.nout
                 ))
@@ -190,7 +198,7 @@ class Layer(Module):
     def outputs(self, x: Sequence[Any]) -> list[Value]:
         """The neurons' outputs as a list (also for one neuron); ``x`` is not checked."""
         out = []
-        kind = self._kind
+        kind = self._neuron_kind
         for neuron, name in zip(self.neurons, self._scopes):
             with scope(name, kind):
                 out.append(neuron.forward(x))
@@ -201,6 +209,9 @@ class Layer(Module):
             "nin": self.nin, "nout": self.nout, "activation": self.activation,
             "bias": self.neurons[0].b is not None,
         }
+
+    def _kind(self) -> str:
+        return _layer_kind(self.nin, self.nout, self.activation)
 
     def extra_repr(self) -> str:
         bias = "" if self.neurons[0].b is not None else ", bias=False"
@@ -249,17 +260,14 @@ class MLP(Module):
         last = len(self.nouts) - 1
         self._scopes = [f"layers.{i}" for i in range(len(self.nouts))]
         acts = [self.activation] * last + [self.output_activation]
-        # What a picture's summary calls each layer, e.g. 'Layer(16, 16, ReLU)'.
-        self._kinds = [
-            f"Layer({sizes[i]}, {sizes[i + 1]}, {_REPR_NAMES[act]})" for i, act in enumerate(acts)
-        ]
         self.layers = []
-        for i, (name, kind) in enumerate(zip(self._scopes, self._kinds)):
-            act = acts[i]
-            with scope(name, kind):
+        for i, (name, act) in enumerate(zip(self._scopes, acts)):
+            # The kind= of a layer's scope, e.g. 'Layer(16, 16, ReLU)' (as Layer._kind says).
+            with scope(name, _layer_kind(sizes[i], sizes[i + 1], act)):
                 self.layers.append(
                     Layer(sizes[i], sizes[i + 1], act, init=init, bias=bias, seed=rng)
                 )
+        self._kinds = [layer._kind() for layer in self.layers]
 
     def __call__(self, x: Any) -> Output:
         return self.forward(_inputs(x, self.nin, self))

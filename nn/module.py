@@ -33,7 +33,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from autograd import Value, scope
+from autograd import Value, current_scope, scope
 
 from ._checks import is_real, preview
 
@@ -230,6 +230,10 @@ class Module:
         extra = self.extra_repr()
         return f"{type(self).__name__}({extra})" if extra else type(self).__name__
 
+    def _kind(self) -> str:
+        """What a picture's summary calls this module (the ``kind=`` of its scope blocks)."""
+        return self._one_line()
+
     def _repr_children(self) -> list[tuple[str, Module]]:
         return list(self.named_children())
 
@@ -351,10 +355,9 @@ class Sequential(Module):
                 )
         self.steps = list(modules)
         self._scopes = [str(i) for i in range(len(modules))]
-        self._kinds = [m._one_line() for m in modules]  # for pictures' summaries
-        # A new leaf carries the scope we are in (the engine has no other public way to
-        # read it): a Sequential made inside scope('critic') gets 'critic.0...' parameters.
-        outer = Value(0.0).scope
+        self._kinds = [m._kind() for m in modules]  # for pictures' summaries
+        # A Sequential made inside scope('critic') gets 'critic.0...' parameters.
+        outer = current_scope()
         for name, p in self.named_parameters():
             path = name.rpartition(".")[0]
             p.scope = f"{outer}.{path}" if outer and path else outer or path

@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from autograd.files import atomic_write
+
 from ._checks import integer, is_real, non_negative, real
-from ._files import atomic_write
 from .data import check_dataset
 from .training import predict
 

@@ -31,8 +31,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from autograd.files import atomic_write
+
 from ._checks import integer, preview
-from ._files import atomic_write
 from .layers import MLP, Dropout, Layer, Neuron
 from .module import Module, Sequential, StateDictError
 

@@ -222,17 +222,6 @@ def _loss_value(loss: Any) -> float:
     return loss.data
 
 
-def _dry_run(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
-             loss_fn: Callable[..., Any], metric_fns: dict[str, Metric]) -> None:
-    """Run the model, the loss and the metrics on a whole data set, changing nothing."""
-    with no_grad(), _mode(model, False):
-        outputs = [model(x) for x in X]
-        _loss_value(loss_fn(outputs, list(y)))
-    floats = [_as_float(o) for o in outputs]
-    for metric in metric_fns.values():
-        metric(floats, y)
-
-
 def fit(
     model: Module,
     X: Sequence[Any],
@@ -310,9 +299,10 @@ def fit(
     # evaluation mode (so no dropout mask is drawn): a bad sample or label in a
     # later batch would otherwise fail after the earlier batches had changed the
     # weights. Either fit fails with the model as it was, or it trains.
-    _dry_run(model, X, y, loss_fn, metric_fns)
+    evaluate(model, X, y, loss=loss_fn, metrics=metrics)
     if validation_data is not None:
-        _dry_run(model, *validation_data, loss_fn, metric_fns)
+        evaluate(model, *validation_data, loss=loss_fn, metrics=metrics)
+    hidden = {"lr"} if l1 or l2 else {"lr", "data_loss"}  # not in the bar: data_loss == loss
     loader = DataLoader(X, y, batch_size or len(X), shuffle=shuffle, seed=seed)
     history = History(loss=[], data_loss=[], lr=[], **{name: [] for name in metric_fns})
     if validation_data is not None:
@@ -364,7 +354,6 @@ def fit(
                 if scheduler is not None:
                     scheduler.step()
                 # The numbers first: update() draws the bar, so it shows this epoch's.
-                hidden = {"lr"} if l1 or l2 else {"lr", "data_loss"}  # the same as loss
                 shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in hidden}
                 bar.set_postfix(shown, refresh=False)
                 bar.update(1)

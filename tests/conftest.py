@@ -6,7 +6,7 @@ on CI (CI=true) 'ci' is the default.
 Suites parametrized over the op table (random graphs featuring each op) use the
 settings registered as 'per-op', derived from the active profile: each op gets its
 share of the profile's examples, and at least 5, so that every op is in enough graphs
-whatever the profile, and a property's examples add up to the profile's count."""
+whatever the profile, and a property's examples add up to at least the profile's count."""
 
 from __future__ import annotations
 

@@ -778,3 +778,44 @@ def test_int_constants_and_subtraction_cost_no_extra_memory() -> None:
     tracemalloc.stop()
     assert built <= 100 * 30_000 + 1024 and after <= 120 * 30_000 + 1024
     assert (Value(1.0) - 1)._op == "-" and (Value(1.0) - 1).constant == 1
+
+
+def test_nested_grad_through_arguments_and_through_closures() -> None:
+    # Mixed partials: the inner grad sees a Value among its other arguments...
+    inner = grad(lambda x, y: x * y * y, 0)
+    assert grad(lambda y: inner(2.0, y))(3.0) == 6.0
+    # ...or only in what its function closes over: the trace depth says it is nested.
+    assert grad(lambda y: grad(lambda x: x * y * y)(2.0))(3.0) == 6.0
+    assert hessian(lambda x, y: grad(lambda t: t * x * y)(1.0))(2.0, 3.0) == [[0.0, 1.0],
+                                                                              [1.0, 0.0]]
+
+
+def test_functional_warning_points_at_the_users_line() -> None:
+    import warnings
+
+    for make in (grad, value_and_grad, hessian):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            make(lambda x: 5.0)(1.0)  # the line the warning must name
+        assert caught[0].filename == __file__, make
+
+
+def test_a_node_scope_can_be_given_to_another_node() -> None:
+    with scope("layers", kind="Stack(2)"):
+        a = Value(1.0)
+    b = Value(2.0)
+    b.scope = a.scope  # the name carries its kinds along
+    assert b.scope == "layers" and autograd.scope_kinds(b.scope) == {"layers": "Stack(2)"}
+    with scope("critic"), scope("0"):
+        assert autograd.current_scope() == "critic.0"
+    assert autograd.current_scope() == ""
+
+
+def test_anomaly_names_a_gradient_that_was_already_infinite() -> None:
+    with detect_anomaly():
+        x = Value(2.0)
+        y = x * 3
+        x.grad = math.inf  # left over from an earlier pass
+        with pytest.raises(AnomalyError, match="already inf"):
+            y.backward()
+    assert x.grad == math.inf

@@ -149,6 +149,11 @@ def test_readme_script_runs_alone(
     block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    _run_script(block)
+
+
+def _run_script(block: Block) -> None:
+    """Run a script block in a namespace of its own, then any pytest tests it defines."""
     namespace: dict[str, object] = {"__name__": "__main__"}
     exec(compile(block.body, f"README.md:{block.line}", "exec"), namespace)
     # A block that defines pytest tests (the recipe) has them run here too.
@@ -158,10 +163,13 @@ def test_readme_script_runs_alone(
 
 
 def test_a_script_that_forgets_an_import_fails_alone() -> None:
-    """Guards the fresh namespace: a README-style script using an unimported name raises."""
-    body = "X, y = nn.data.make_xor()\n"
+    """Guards the fresh namespace: a README-style script using an unimported name raises,
+    even after a block that imported it ran, and a test it defines is run."""
+    _run_script(Block(1, "```", "python", "import nn\n"))
     with pytest.raises(NameError, match="'nn'"):
-        exec(compile(body, "README.md:example", "exec"), {"__name__": "__main__"})
+        _run_script(Block(2, "```", "python", "X, y = nn.data.make_xor()\n"))
+    with pytest.raises(AssertionError):
+        _run_script(Block(3, "```", "python", "def test_it():\n    assert False\n"))
 
 
 # --- the two set-up commands ---------------------------------------------------------------

@@ -195,6 +195,35 @@ def test_an_engine_that_cannot_start_is_skipped(bare_machine: Path) -> None:
 # --- failures -----------------------------------------------------------------------------------
 
 
+def test_a_failed_layout_leaves_the_old_picture_and_no_temporary_file(
+    bare_machine: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "pictures"
+    good = make_engine(bare_machine / "tools", "dot", mode="ok")
+    first = save(lecture(), out / "lecture.svg", executable=str(good))  # the folder is made
+    before = first.read_bytes()
+    assert b"<title>dot</title>" in before
+    broken = make_engine(bare_machine / "tools", "broken-dot", mode="fail")
+    with pytest.raises(GraphvizEngineError):
+        save(lecture(), first, executable=str(broken))
+    with pytest.raises(GraphvizEngineError):
+        draw_dot(lecture(), executable=str(broken)).render(outfile=first)
+    assert first.read_bytes() == before
+    # A disk error while writing leaves the old picture too: pictures are written atomically.
+    import autograd.files
+
+    def disk_error(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(autograd.files.os, "fsync", disk_error)
+        with pytest.raises(OSError, match="No space"):
+            save(draw_dot(Value(1.0, label="new"), executable=str(good)), first)
+    assert first.read_bytes() == before
+    # render() wrote its DOT source beside the picture (as graphviz does); nothing else.
+    assert sorted(p.name for p in out.iterdir()) == ["lecture.gv", "lecture.svg"]
+
+
 def test_engine_errors_carry_its_error_output(bare_machine: Path) -> None:
     engine = make_engine(bare_machine / "tools", "dot", mode="fail")
     with pytest.raises(GraphvizEngineError) as info:

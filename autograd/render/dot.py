@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, overload
 import graphviz  # type: ignore[import-untyped]
 
 from ..engine import Value
+from ..files import atomic_write
 from ..modes import scope_kinds
 from .engines import (
     ENV_VAR,
@@ -286,7 +287,8 @@ class ValueGraph(graphviz.Digraph):
         data = self.pipe(format=fmt, renderer=renderer, formatter=formatter,
                          neato_no_op=neato_no_op, quiet=quiet, engine=engine)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        with atomic_write(out, "wb") as f:
+            f.write(data)
         if cleanup:
             os.remove(filepath)
         rendered = os.fspath(out)
@@ -441,15 +443,14 @@ def draw_dot(
                 f"or explain(), or pass a larger max_nodes= (or max_nodes=None) knowing that "
                 f"the layout may then take minutes.", size, max_nodes,
             )
-        keys, copies = collapsed
-        too_many = size.nodes > max_nodes or size.edges > EDGES_PER_NODE * max_nodes
-        caption = (f"{size.nodes:,} nodes, {size.edges:,} edges: too many to draw one by one"
-                   if too_many else
-                   f"{size.nodes:,} nodes whose edges skip {size.skips:,} ranks: too long to "
-                   f"lay out one by one")
+        keys, copies, collapsed_size = collapsed
+        caption = (f"{size.nodes:,} nodes whose edges skip {size.skips:,} ranks: too long to "
+                   f"lay out one by one"
+                   if size.fits_in_count(max_nodes) else
+                   f"{size.nodes:,} nodes, {size.edges:,} edges: too many to draw one by one")
         caption += (f" (max_nodes={max_nodes:,}), so modules are collapsed to depth {depth}; "
                     f"pass collapse= or max_nodes= to choose")
-        size = _size(graph, keys, copies)
+        size = collapsed_size
     return _draw(
         graph, keys, copies, size, format=format, rankdir=rankdir, roles=graph.roles(params),
         colors=colors, heat=heat, tooltips=tooltips, cluster_depth=cluster_depth,
@@ -516,9 +517,12 @@ class _Size(NamedTuple):
     skips: int  # ranks skipped by edges, summed over the edges
     drawn: int  # every node given to the layout: op nodes and leaf copies too
 
+    def fits_in_count(self, max_nodes: int) -> bool:
+        """Few enough nodes and edges (whatever their length) for ``max_nodes``."""
+        return self.nodes <= max_nodes and self.edges <= EDGES_PER_NODE * max_nodes
+
     def fits(self, max_nodes: int) -> bool:
-        return (self.nodes <= max_nodes and self.edges <= EDGES_PER_NODE * max_nodes
-                and self.skips <= SKIPS_PER_NODE * max_nodes)
+        return self.fits_in_count(max_nodes) and self.skips <= SKIPS_PER_NODE * max_nodes
 
     def describe(self, max_nodes: int) -> str:
         """What is over the limit, and the limit: for error messages."""
@@ -633,25 +637,29 @@ def _chosen_collapse_hint(
             f"that the layout then takes longer (about a second per 2,000 nodes).")
 
 
+_Collapsed = tuple[list[str | None], dict[tuple[int, int], int], _Size]
+
+
 def _auto_collapse(
     graph: Graph, max_nodes: int, rank: list[int]
-) -> tuple[int, tuple[list[str | None], dict[tuple[int, int], int]] | None]:
-    """The collapse depth to draw a graph too big for ``max_nodes`` at, its keys and leaf copies.
+) -> tuple[int, _Collapsed | None]:
+    """The collapse depth to draw a graph too big for ``max_nodes`` at: its keys, leaf copies
+    and size.
 
     The deepest depth that fits and is not a tangle (at most two edges per
     node: collapsing neurons of a dense layer that each read every input gives
     a hairball); failing that, the shallowest depth that fits.
     """
     depths = {len(module_path(node.scope)) for node in graph.nodes}
-    fitting: tuple[int, tuple[list[str | None], dict[tuple[int, int], int]]] | None = None
+    fitting: tuple[int, _Collapsed] | None = None
     for depth in range(max(depths), 0, -1):
         keys = _collapse_keys(graph, depth)
         copies = _leaf_copies(graph, keys, rank)
         size = _size(graph, keys, copies)
         if size.fits(max_nodes):
             if size.edges <= 2 * size.nodes:
-                return depth, (keys, copies)
-            fitting = (depth, (keys, copies))
+                return depth, (keys, copies, size)
+            fitting = (depth, (keys, copies, size))
     return fitting if fitting is not None else (0, None)
 
 
@@ -675,7 +683,7 @@ class _Group:
         self.child_kinds: dict[str, set[str]] = defaultdict(set)
 
     def kind(self) -> str | None:
-        """What the module is (``Layer(16 -> 16, ReLU)``), if its scope says so unambiguously."""
+        """What the module is (``Layer(16, 16, ReLU)``), if its scope says so unambiguously."""
         return next(iter(self.kinds)) if len(self.kinds) == 1 else None
 
     def _child_kind(self, names: set[str]) -> str | None:
@@ -1074,6 +1082,7 @@ def save(root: Value | ValueGraph, path: str | os.PathLike[str], **kwargs: Any) 
     fmt = FORMATS[suffix]
     data = g.source.encode(g.encoding) if fmt is None else g.pipe(format=fmt, quiet=True)
     target.parent.mkdir(parents=True, exist_ok=True)  # as render() does
-    target.write_bytes(data)
+    with atomic_write(target, "wb") as f:  # laid out first: a failure leaves the old file
+        f.write(data)
     return target
 

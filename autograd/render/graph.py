@@ -14,7 +14,6 @@ found in the others.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -124,20 +123,17 @@ class Graph:
 # embeddings, overrides and isolates (which would reorder the text after them, so a label
 # could read as something else), and what XML or UTF-8 cannot hold (U+FFFE, U+FFFF,
 # lone surrogates).
-_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff]"
-)
-
-
 def one_line(text: str, limit: int | None = None) -> str:
-    """``text`` as one line that shows as itself, for pictures and tables alike: control
-    characters, line separators and bidirectional overrides become spaces, and text longer
-    than ``limit`` characters is cut to end in '...'.
+    """``text`` as one line that shows as itself, for pictures and tables alike: every
+    character Python does not count as printable (controls, line separators, invisible
+    format characters such as bidirectional overrides and marks, zero-width spaces)
+    becomes a space, and text longer than ``limit`` characters is cut to end in '...'.
 
     >>> one_line('two\\nlines'), one_line('a long label', 8)
     ('two lines', 'a lon...')
     """
-    text = _CONTROL.sub(" ", text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else " " for c in text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 3] + "..."
     return text

@@ -111,11 +111,6 @@ class Step:
     args: tuple[int, ...]
     constant: float | None = None
 
-    def __hash__(self) -> int:
-        # An Op holds a dict (extra) and cannot be hashed; its name is unique in the table.
-        # Hashable steps make expressions hashable: a set of them counts distinct graphs.
-        return hash((self.op.name, self.args, self.constant))
-
     def describe(self, names: Sequence[str]) -> str:
         """The step as a call, e.g. ``mul(v2, x0)`` or ``pow_const(x1, c=2.0)``."""
         args = [names[a] for a in self.args]

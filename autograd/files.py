@@ -1,5 +1,8 @@
 """Atomic file writes: a temporary file beside the target, then a rename.
 
+Pictures (``autograd.save``, ``ValueGraph.render``), model files and plots (``nn``)
+are all written through :func:`atomic_write`.
+
 A crash or an error half-way leaves the old file (or no file), never half a
 new one. A new file gets the mode any program's new file gets (0o666 less the
 umask, applied by the kernel); a file written over keeps its permissions. The
