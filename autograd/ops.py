@@ -205,12 +205,19 @@ def _fsum(xs: Any) -> float:
 
 
 def _logsumexp(xs: Sequence[float]) -> float:
+    """log(sum(e**x)) as m + log1p(sum of e**(x - m) over the others), m the largest x.
+
+    Shifting by m keeps e**(x - m) <= 1 (no overflow); log1p keeps full relative
+    precision when the others are small (log(1 + 1e-7) would lose 9 digits).
+    """
     if not xs:
         raise ValueError("logsumexp needs at least one value")
     m = max(xs)
     if math.isinf(m):
         return m
-    return m + math.log(_fsum(_exp(x - m) for x in xs))
+    top = xs.index(m)
+    rest = _fsum(_exp(x - m) for i, x in enumerate(xs) if i != top)
+    return m + math.log1p(rest)
 
 
 def _mean(xs: Sequence[float]) -> float:

@@ -37,11 +37,15 @@ def _close(a: float, b: float, scale: float) -> bool:
 # --- against numerical derivatives ------------------------------------------------------
 
 # check_grads' default atol (1e-6) passes any gradient smaller than that, right or wrong,
-# and random graphs often have small ones. A numerical derivative is good to about the
-# rounding of the value, so the absolute tolerance follows the graph's value scale (the
-# sum of |adjoint| * |value| over its nodes, see reference_ops.ErrorScales).
+# and random graphs often have small ones. So the absolute tolerance follows the graph:
+# a numerical derivative is good to about the rounding of the value (the sum of
+# |adjoint| * |value| over its nodes), and an analytical one to the rounding its own
+# products carry (the sum over paths of the products of |partial| + 1), which is what is
+# left where the value vanishes and its gradient is 0 by cancellation (sin(2x) - 2x at
+# 0: the estimate is then a rounding of about 1e-16). See reference_ops.ErrorScales.
 # Below the smallest normal float, gradients underflow: nothing is checked there.
 ATOL_PER_VALUE_SCALE = 1e-9
+ATOL_PER_GRADIENT_SCALE = 1e-12
 
 
 def _gradient_tolerance(expr: Expression) -> float:
@@ -50,7 +54,9 @@ def _gradient_tolerance(expr: Expression) -> float:
     There a derivative off by any factor still passes: the example tests nothing. The
     gradients are the reference's, so a broken engine cannot talk its way out of a check.
     """
-    atol = max(ATOL_PER_VALUE_SCALE * error_scales(expr).value, sys.float_info.min)
+    scales = error_scales(expr)
+    atol = max(ATOL_PER_VALUE_SCALE * scales.value,
+               ATOL_PER_GRADIENT_SCALE * max(scales.grads), sys.float_info.min)
     if all(abs(g) <= 10 * atol for g in gradients_of(expr)):
         event("rejected: every input gradient is near 0")
         reject()
