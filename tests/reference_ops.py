@@ -46,8 +46,9 @@ def _softplus(x: float) -> float:
 
 
 def _lse(xs: Sequence[float]) -> float:
-    top = max(xs)
-    return top + math.log(sum(math.exp(x - top) for x in xs))
+    # The largest, plus log1p of the rest shifted by it: log(1 + tiny) would round to 0.
+    *rest, top = sorted(xs)
+    return top + math.log1p(math.fsum(math.exp(x - top) for x in rest))
 
 
 def _half(xs: Sequence[float]) -> int:
