@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 # Let `python demos/NAME.py` work from a checkout without installing the package.
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +46,3 @@ def check(ok: bool, claim: str) -> None:
     print(f"check: {claim}: {'ok' if ok else 'FAILED'}")
     if not ok:
         raise SystemExit(f"{Path(sys.argv[0]).name}: the demo's claim does not hold: {claim}")
-
-
-def save_figure(fig: Any, path: Path) -> Path:
-    """Write a matplotlib ``Figure`` as ``nn.plots`` writes its own (atomically, no date)."""
-    from nn.plots import save_figure
-
-    return save_figure(fig, path)

@@ -30,7 +30,7 @@ import math
 import random
 from collections.abc import Callable
 
-from _common import check, parse_args, save_figure
+from _common import check, parse_args
 
 import nn
 from autograd import Value, no_grad
@@ -127,6 +127,8 @@ def main(argv: list[str] | None = None) -> float:
 
     try:
         from matplotlib.figure import Figure
+
+        from nn.plots import save_figure
     except ImportError:
         print("(install the plot extra for the pictures: pip install -e '.[plot]')")
     else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from _common import check, parse_args, save_figure
+from _common import check, parse_args
 
 import nn
 from autograd import Value
@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
 
     try:
         from matplotlib.figure import Figure
+
+        from nn.plots import save_figure
     except ImportError:
         print("(install the plot extra for the figure: pip install -e '.[plot]')")
     else:
