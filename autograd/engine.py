@@ -133,11 +133,14 @@ class Value:
     def _backward(self) -> None:
         """Add this node's chain-rule contribution into its parents (nothing for a leaf)."""
 
-    def _local_grads(self, symbolic: bool = False) -> list[Any]:
+    def local_grads(self, symbolic: bool = False) -> list[Any]:
         """d(self)/d(parent) for each parent in ``_prev`` order.
 
         Floats by default; Values (themselves differentiable) with ``symbolic=True``.
         """
+        return self._local_grads(symbolic)
+
+    def _local_grads(self, symbolic: bool = False) -> list[Any]:
         return []
 
     @property
@@ -362,16 +365,17 @@ def _compare_operand(other: Any) -> float:
     return c
 
 
-def topological_order(root: Value, stop: Any = ()) -> list[Value]:
-    """The interior nodes (nodes with parents) of ``root``'s graph, parents before children.
+def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
+    """The nodes of ``root``'s graph, parents before children, first parent first, root last.
 
-    Iterative depth-first search: no recursion limit. Nodes in ``stop`` are
-    treated as leaves.
+    Only the interior nodes (nodes with parents) unless ``leaves=True``. The
+    walk is an iterative depth-first search: no recursion limit. Every
+    renderer numbers nodes in this order.
     """
     order: list[Value] = []
-    if root._a is None or root in stop:
+    if not leaves and root._a is None:
         return order
-    seen: set[Value] = set(stop)
+    seen: set[Value] = set()
     stack: list[Any] = [root]
     push, pop, mark, append = stack.append, stack.pop, seen.add, order.append
     while stack:
@@ -382,10 +386,14 @@ def topological_order(root: Value, stop: Any = ()) -> list[Value]:
         if node in seen:
             continue
         mark(node)
+        if node._a is None:
+            if leaves:
+                append(node)
+            continue
         push(node)
         push(None)
-        for parent in node._prev:
-            if parent._a is not None and parent not in seen:
+        for parent in reversed(node._prev):
+            if parent not in seen and (leaves or parent._a is not None):
                 push(parent)
     return order
 
