@@ -10,6 +10,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from .atomic_files import atomic_write
 from .engine import Value, topological_order
 from .errors import AnomalyError, DomainError
 from .functional import grad, gradients, hessian, value_and_grad
@@ -67,6 +68,7 @@ __all__ = [
     "OPS",
     "Op",
     "Value",
+    "atomic_write",
     "detect_anomaly",
     "dot",
     "draw_dot",

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd.files import atomic_write
+from autograd import atomic_write
 
 from ._checks import integer, is_real, non_negative, real
 from .data import check_dataset

@@ -31,7 +31,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from autograd.files import atomic_write
+from autograd import atomic_write
 
 from ._checks import integer, preview
 from .layers import MLP, Dropout, Layer, Neuron

@@ -210,13 +210,13 @@ def test_a_failed_layout_leaves_the_old_picture_and_no_temporary_file(
         draw_dot(lecture(), executable=str(broken)).render(outfile=first)
     assert first.read_bytes() == before
     # A disk error while writing leaves the old picture too: pictures are written atomically.
-    import autograd.files
+    import autograd.atomic_files
 
     def disk_error(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(autograd.files.os, "fsync", disk_error)
+        patch.setattr(autograd.atomic_files.os, "fsync", disk_error)
         with pytest.raises(OSError, match="No space"):
             save(draw_dot(Value(1.0, label="new"), executable=str(good)), first)
     assert first.read_bytes() == before

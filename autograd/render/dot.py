@@ -31,8 +31,8 @@ from typing import Any, NamedTuple, overload
 
 import graphviz  # type: ignore[import-untyped]
 
+from ..atomic_files import atomic_write
 from ..engine import Value
-from ..files import atomic_write
 from ..modes import scope_kinds
 from .engines import (
     ENV_VAR,
