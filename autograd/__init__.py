@@ -6,29 +6,32 @@
 >>> y.backward()
 >>> x.grad
 8.0
+
+The layers, each importing only those before it: numbers, domains and modes
+(``real_numbers``, ``domains``, ``modes``, ``scopes``, ``errors``) -> the engine
+(``engine``: Value and backward) -> declaring ops (``declaration``, ``op_nodes``,
+``declare``) -> the built-in ops (``ops``, with ``elementary`` for derivatives) ->
+``differential_operators`` (grad, hessian), ``composites`` (softmax) -> ``render`` and
+``testing``, imported on first use.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from .atomic_files import atomic_write
-from .engine import Value, topological_order
-from .errors import AnomalyError, DomainError
-from .functional import grad, gradients, hessian, value_and_grad
-from .functions import dot, log_softmax, logsumexp, mean, softmax, sum
-from .modes import (
-    current_scope,
-    detect_anomaly,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    scope,
-    scope_kinds,
-    set_grad_enabled,
-)
-from .ops import OPS, Domain, Op
+from .composites import log_softmax, softmax
+from .declaration import Kind, Op
+from .declare import declared_ops, defop, lookup, undefop
+from .differential_operators import grad, gradients, hessian, value_and_grad
+from .domains import Domain
+from .engine import ClosureNode, Value, topological_order
+from .errors import AnomalyError, ClosureDerivativeError, DomainError
+from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import OPS, dot, logsumexp, mean, sum  # declaring the ops builds Value's surface
+from .scopes import current_scope, scope, scope_kinds
 
 if TYPE_CHECKING:
-    from .render import (  # type: ignore[no-redef]
+    from . import render, testing
+    from .render import (
         GraphTooLargeError,
         GraphvizEngineError,
         GraphvizEngineNotFound,
@@ -39,11 +42,13 @@ if TYPE_CHECKING:
         to_svg,
     )
 
-# Rendering is imported on first use, so the engine alone loads no graphviz.
+# Rendering and the testing toolkit are imported on first use, so the engine alone
+# loads neither graphviz nor Hypothesis.
 _RENDER_NAMES = frozenset({
     "GraphTooLargeError", "GraphvizEngineError", "GraphvizEngineNotFound", "draw_dot",
     "explain", "render_text", "save", "to_svg",
 })
+_SUBPACKAGES = frozenset({"render", "testing"})
 
 
 def __getattr__(name: str) -> Any:
@@ -51,28 +56,33 @@ def __getattr__(name: str) -> Any:
         from . import render
 
         return getattr(render, name)
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | _RENDER_NAMES)
-
-
 __all__ = [
+    "OPS",
     "AnomalyError",
+    "ClosureDerivativeError",
+    "ClosureNode",
     "Domain",
     "DomainError",
     "GraphTooLargeError",
     "GraphvizEngineError",
     "GraphvizEngineNotFound",
-    "OPS",
+    "Kind",
     "Op",
     "Value",
     "atomic_write",
+    "current_scope",
+    "declared_ops",
+    "defop",
     "detect_anomaly",
     "dot",
     "draw_dot",
-    "current_scope",
     "enable_grad",
     "explain",
     "grad",
@@ -81,8 +91,10 @@ __all__ = [
     "is_grad_enabled",
     "log_softmax",
     "logsumexp",
+    "lookup",
     "mean",
     "no_grad",
+    "render",
     "render_text",
     "save",
     "scope",
@@ -90,7 +102,13 @@ __all__ = [
     "set_grad_enabled",
     "softmax",
     "sum",
+    "testing",
     "to_svg",
     "topological_order",
+    "undefop",
     "value_and_grad",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

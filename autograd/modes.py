@@ -1,63 +1,117 @@
-"""Per-thread recording state: grad mode, naming scopes and anomaly detection.
+"""Grad mode and anomaly detection: how new ops record, per thread.
 
-Every op reads this state, so it lives in one ``threading.local`` with class
-defaults: a new thread starts with recording on, no scope and no anomaly check.
+The mode is one small immutable :class:`Mode` held in a :class:`contextvars.ContextVar`,
+so each thread (and each asyncio task) has its own, and an op reads it with a single
+``current_mode()`` call. Entering a block pushes a new Mode that remembers the one it
+replaced; leaving restores that one. Nothing is stored on the context-manager objects,
+so one ``no_grad()`` object can be entered in several threads at once, or nested.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
-from typing import Any
+import contextvars
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .real_numbers import preview
+from .scope_names import TOP
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _State(threading.local):
-    recording: bool = True
-    # The tag an op node gets: '' (no scope), or a shared ('', scope) pair so a
-    # scoped node costs no extra memory.
-    tag: Any = ""
-    scope: str = ""
-    # True inside detect_anomaly(): ops check their values and record their source line.
-    anomaly: bool = False
-    # How many grad/value_and_grad/hessian calls are tracing a function in this thread.
-    tracing: int = 0
+class Mode:
+    """How new ops behave in this thread: record parents, under which scope, checked or not."""
+
+    __slots__ = ("recording", "scope", "anomaly", "outer")
+
+    def __init__(self, recording: bool, scope: Any, anomaly: bool, outer: Mode | None) -> None:
+        self.recording = recording
+        self.scope = scope  # a scopes.ScopeName ('' at the top level)
+        self.anomaly = anomaly
+        self.outer = outer  # the mode this one replaced (restored when its block ends)
 
 
-STATE = _State()
+
+_MODE: contextvars.ContextVar[Mode] = contextvars.ContextVar("chainrule_mode")
+_DEFAULT = Mode(recording=True, scope=TOP, anomaly=False, outer=None)
+#: The mode of the calling thread: every op calls this once.
+current_mode: Callable[[], Mode] = functools.partial(_MODE.get, _DEFAULT)
+
+
+def pop_mode() -> None:
+    """Restore the mode the current one replaced."""
+    outer = current_mode().outer
+    _MODE.set(outer if outer is not None else _DEFAULT)
 
 
 def is_grad_enabled() -> bool:
     """True when new ops record their parents (the default)."""
-    return STATE.recording
+    return current_mode().recording
 
 
-class _GradMode(contextlib.ContextDecorator):
-    """Set the recording mode on entry and restore the previous one on exit."""
+class ModeBlock:
+    """A block that pushes a mode on entry and restores the previous one on exit.
 
-    mode: bool
+    Usable as ``with block:`` and as a decorator; a decorated generator function runs
+    every step of its generator in the mode (the caller's mode between steps).
+    Subclasses say what the mode inside is in :meth:`inside`.
+    """
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
+    def inside(self, outer: Mode) -> Mode:
+        """The mode inside the block, pushed on ``outer``."""
+        raise NotImplementedError
 
-    def __enter__(self) -> _GradMode:
-        self._saved.append(STATE.recording)
-        STATE.recording = self.mode
+    def __enter__(self) -> ModeBlock:
+        _MODE.set(self.inside(current_mode()))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        STATE.recording = self._saved.pop()
+        pop_mode()
 
-    def _recreate_cm(self) -> _GradMode:
-        # As a decorator, each call gets its own object, so calls in several
-        # threads never share the stack of saved modes.
-        return self._clone()
+    def __call__(self, func: F) -> F:
+        if not callable(func):
+            raise TypeError(f"{type(self).__name__}() decorates a function, got "
+                            f"{type(func).__name__} {preview(func)}")
+        block = self
+        if inspect.isgeneratorfunction(func):
 
-    def _clone(self) -> _GradMode:
-        return type(self)()
+            @functools.wraps(func)
+            def generator(*args: Any, **kwargs: Any) -> Any:
+                # Each step of the generator runs in the mode; the caller's code between
+                # steps runs in the caller's own mode.
+                gen = func(*args, **kwargs)
+                try:
+                    with block:
+                        value = gen.send(None)
+                    while True:
+                        try:
+                            sent = yield value
+                        except GeneratorExit:
+                            with block:
+                                gen.close()
+                            raise
+                        except BaseException as exc:  # noqa: BLE001 - thrown into it
+                            with block:
+                                value = gen.throw(exc)
+                        else:
+                            with block:
+                                value = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+            return generator  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with block:
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):
+class no_grad(ModeBlock):
     """Ops record no parents: results are plain leaves. A context manager and a decorator.
 
     Use it for evaluation and for parameter updates, which must not become part
@@ -67,20 +121,22 @@ class no_grad(_GradMode):
             predictions = [model(x) for x in X]
     """
 
-    mode = False
+    def inside(self, outer: Mode) -> Mode:
+        return Mode(False, outer.scope, outer.anomaly, outer)
 
 
-class enable_grad(_GradMode):
+class enable_grad(ModeBlock):
     """Turn recording back on inside a :class:`no_grad` block."""
 
-    mode = True
+    def inside(self, outer: Mode) -> Mode:
+        return Mode(True, outer.scope, outer.anomaly, outer)
 
 
-class set_grad_enabled(_GradMode):
+class set_grad_enabled(ModeBlock):
     """Turn recording on or off for this thread: as a call, a ``with`` block or a decorator.
 
-    As in PyTorch, calling it sets the mode at once; used in a ``with`` block it
-    restores the previous mode at the end of the block.
+    As in PyTorch, calling it sets the mode at once (until the enclosing block ends);
+    used in a ``with`` block it restores the previous mode at the end of the block.
 
     >>> from autograd import Value, set_grad_enabled, is_grad_enabled
     >>> with set_grad_enabled(False):
@@ -94,153 +150,37 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
-            raise TypeError(f"set_grad_enabled needs True or False, got {type(mode).__name__}")
-        super().__init__()
+            raise TypeError(f"set_grad_enabled needs True or False, got "
+                            f"{type(mode).__name__} {preview(mode)}")
         self.mode = mode
-        self._previous = STATE.recording
-        STATE.recording = mode
+        # The call itself switches at once: it replaces the current mode (it does not push
+        # one), so the enclosing block still restores what it found.
+        now = current_mode()
+        _MODE.set(_sibling(now, mode))
+        self._before = now.recording
+
+    def inside(self, outer: Mode) -> Mode:
+        return Mode(self.mode, outer.scope, outer.anomaly, outer)
 
     def __enter__(self) -> set_grad_enabled:
-        # The mode to restore is the one from before the call that made this object.
-        self._saved.append(self._previous)
-        STATE.recording = self.mode
+        # Undo the immediate switch, then push the mode as a block: on exit the mode from
+        # before the call that made this object comes back.
+        _MODE.set(_sibling(current_mode(), self._before))
+        super().__enter__()
         return self
 
-    def __call__(self, func: Any) -> Any:
+    def __call__(self, func: F) -> F:
         # Used as a decorator: undo the immediate switch made by __init__.
-        STATE.recording = self._previous
+        _MODE.set(_sibling(current_mode(), self._before))
         return super().__call__(func)
 
-    def _clone(self) -> set_grad_enabled:
-        previous = STATE.recording
-        clone = set_grad_enabled(self.mode)
-        clone._previous = previous
-        return clone
+
+def _sibling(mode: Mode, recording: bool) -> Mode:
+    """``mode`` with another recording flag, replacing it rather than pushed on it."""
+    return Mode(recording, mode.scope, mode.anomaly, mode.outer)
 
 
-class _ScopeName(str):
-    """A scope's full dotted name that also remembers what opened it.
-
-    It is a ``str`` (equal to, and hashing as, the plain name). Nodes keep the
-    name their scope gave them, so the kind travels with each node and needs no
-    table by name: two models that use the same scope names (yesterday's and
-    today's in one notebook) keep their own kinds.
-    """
-
-    kind: str | None
-    outer: _ScopeName | None
-    # (name, kind) -> (full name, tag) of the scopes entered inside this one: entering a
-    # scope allocates nothing after the first time, which matters because nn enters one
-    # per neuron per call.
-    inner: dict[tuple[str, str | None], tuple[_ScopeName, tuple[str, _ScopeName]]]
-
-    def __new__(cls, full: str, kind: str | None, outer: _ScopeName | None) -> _ScopeName:
-        self = super().__new__(cls, full)
-        self.kind = kind
-        self.outer = outer
-        self.inner = {}
-        return self
-
-    # Immutable: a copy is the same name (and deepcopy must not copy the scopes inside).
-    def __copy__(self) -> _ScopeName:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ScopeName:
-        return self
-
-    def __reduce__(self) -> tuple[type[str], tuple[str]]:
-        return str, (str(self),)  # a pickle holds the plain name
-
-
-# The top-level scopes, as _ScopeName.inner holds the nested ones.
-_SCOPES: dict[tuple[str, str | None], tuple[_ScopeName, tuple[str, _ScopeName]]] = {}
-
-
-class scope:
-    """Tag every node created inside with a dotted scope name (nested scopes join with '.').
-
-    ``nn`` modules use this so a picture of a big graph can group or collapse
-    the nodes a module made; read the tag back with ``Value.scope``. ``kind``
-    is an optional short description of the module that opens the scope (say
-    ``'ReLUNeuron(16)'``); pictures show it in the module's summary, and
-    :func:`scope_kinds` reads it back from a node.
-
-    >>> from autograd import Value, scope
-    >>> with scope('layers'), scope('0'):
-    ...     w = Value(1.0, label='w')
-    >>> w.scope
-    'layers.0'
-    """
-
-    __slots__ = ("name", "kind", "_saved")
-
-    def __init__(self, name: str, kind: str | None = None) -> None:
-        if not isinstance(name, str):
-            raise TypeError(f"scope needs a string name, got {type(name).__name__} {name!r}")
-        if not name:
-            raise ValueError("scope needs a non-empty name")
-        if kind is not None and not isinstance(kind, str):
-            raise TypeError(f"scope({name!r}, kind=...) needs a str or None, got "
-                            f"{type(kind).__name__} {kind!r}")
-        self.name = name
-        self.kind = kind or None
-        self._saved: list[tuple[str, Any]] = []
-
-    def __enter__(self) -> str:
-        state = STATE
-        outer: Any = state.scope  # '' or a _ScopeName: only scope blocks set it
-        cache = outer.inner if outer else _SCOPES
-        key = (self.name, self.kind)
-        entry = cache.get(key)
-        if entry is None:
-            full = _ScopeName(f"{outer}.{self.name}" if outer else self.name, self.kind,
-                              outer or None)
-            entry = cache[key] = (full, ("", full))
-        self._saved.append((outer, state.tag))
-        state.scope, state.tag = entry
-        return entry[0]
-
-    def __exit__(self, *exc: object) -> None:
-        STATE.scope, STATE.tag = self._saved.pop()
-
-
-def current_scope() -> str:
-    """The dotted name of the innermost :class:`scope` block open in this thread ('' if none).
-
-    >>> from autograd import scope, current_scope
-    >>> with scope('critic'), scope('0'):
-    ...     current_scope()
-    'critic.0'
-    """
-    return STATE.scope
-
-
-def scope_kinds(scope: str) -> dict[str, str]:
-    """What opened each scope a node was made in: full name -> its ``kind=``, outermost first.
-
-    Pass a node's ``.scope``: the name a :class:`scope` block gave it carries
-    the kinds. A name typed in, or one set by hand, carries none (``{}``);
-    so do scopes opened without ``kind=``.
-
-    >>> from autograd import Value, scope
-    >>> with scope('layers.1', kind='Layer(16, 16, ReLU)'):
-    ...     with scope('neurons.3', kind='ReLUNeuron(16)'):
-    ...         w = Value(1.0, label='w')
-    >>> scope_kinds(w.scope)
-    {'layers.1': 'Layer(16, 16, ReLU)', 'layers.1.neurons.3': 'ReLUNeuron(16)'}
-    >>> scope_kinds('layers.1.neurons.3')
-    {}
-    """
-    found: list[tuple[str, str]] = []
-    name: str | None = scope
-    while isinstance(name, _ScopeName):
-        if name.kind is not None:
-            found.append((str(name), name.kind))
-        name = name.outer
-    return dict(reversed(found))
-
-
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(ModeBlock):
     """Raise :class:`~autograd.AnomalyError` as soon as a value or gradient is NaN or inf.
 
     Inside the block every new node remembers the source line that made it, so
@@ -249,51 +189,5 @@ class detect_anomaly(contextlib.ContextDecorator):
     take it out.
     """
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
-
-    def __enter__(self) -> detect_anomaly:
-        self._saved.append(STATE.anomaly)
-        STATE.anomaly = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        STATE.anomaly = self._saved.pop()
-
-    def _recreate_cm(self) -> detect_anomaly:
-        return detect_anomaly()  # one object per decorated call, so threads never share it
-
-
-# The packages of this distribution: a source line inside them is not the user's.
-_LIBRARY_PACKAGES = ("autograd", "nn")
-
-
-def _in_library(frame: Any) -> bool:
-    name = frame.f_globals.get("__name__", "")
-    return name.partition(".")[0] in _LIBRARY_PACKAGES
-
-
-def _where(frame: Any) -> str:
-    import linecache
-
-    filename, lineno = frame.f_code.co_filename, frame.f_lineno
-    code = linecache.getline(filename, lineno).strip()
-    return f"{filename}:{lineno}" + (f": {code}" if code else "")
-
-
-def user_source_line() -> str:
-    """'file:line: code' of the innermost caller outside this distribution's packages.
-
-    When the node was made inside ``nn`` (a layer's weighted sum, say), the line in
-    ``nn`` follows in parentheses: ``model.py:12: out = model(x) (in nn/layers.py:134: ...)``.
-    """
-    frame = sys._getframe(1)
-    library = None
-    while frame is not None and _in_library(frame):
-        if library is None and not frame.f_globals.get("__name__", "").startswith("autograd"):
-            library = frame
-        frame = frame.f_back  # type: ignore[assignment]
-    if frame is None:
-        return _where(library) if library is not None else "<unknown>"
-    where = _where(frame)
-    return where if library is None else f"{where} (in {_where(library)})"
+    def inside(self, outer: Mode) -> Mode:
+        return Mode(outer.recording, outer.scope, True, outer)

@@ -86,12 +86,12 @@ def scoped_mlp(sizes: tuple[int, ...], samples: int, seed: int = 0) -> Value:
             layer = []
             for j in range(nout):
                 with scope(f"neurons.{j}"):
-                    layer.append(([Value(rng.uniform(-1, 1), f"w{k}") for k in range(nin)],
-                                  Value(0.0, "b")))
+                    layer.append(([Value(rng.uniform(-1, 1), label=f"w{k}") for k in range(nin)],
+                                  Value(0.0, label="b")))
             layers.append(layer)
     losses = []
     for _ in range(samples):
-        x = [Value(rng.uniform(-2, 2), f"x{k}") for k in range(sizes[0])]
+        x = [Value(rng.uniform(-2, 2), label=f"x{k}") for k in range(sizes[0])]
         for i, layer in enumerate(layers):
             with scope(f"layers.{i}"):
                 out = []

@@ -48,11 +48,11 @@ def engine_gradients(W1, b1, W2, b2, x, y):  # type: ignore[no-untyped-def]
 
     Returns the gradients, the loss node and the parameters (for the picture).
     """
-    P1 = [[Value(w, f"W1[{i}][{j}]") for j, w in enumerate(row)] for i, row in enumerate(W1)]
-    c1 = [Value(b, f"b1[{i}]") for i, b in enumerate(b1)]
-    P2 = [[Value(w, f"W2[{i}][{j}]") for j, w in enumerate(row)] for i, row in enumerate(W2)]
-    c2 = [Value(b, f"b2[{i}]") for i, b in enumerate(b2)]
-    xs = [Value(v, f"x[{j}]") for j, v in enumerate(x)]
+    P1 = [[Value(w, label=f"W1[{i}][{j}]") for j, w in enumerate(row)] for i, row in enumerate(W1)]
+    c1 = [Value(b, label=f"b1[{i}]") for i, b in enumerate(b1)]
+    P2 = [[Value(w, label=f"W2[{i}][{j}]") for j, w in enumerate(row)] for i, row in enumerate(W2)]
+    c2 = [Value(b, label=f"b2[{i}]") for i, b in enumerate(b2)]
+    xs = [Value(v, label=f"x[{j}]") for j, v in enumerate(x)]
     z1 = [_labelled(dot(row, xs) + b, f"z1[{i}]") for i, (row, b) in enumerate(zip(P1, c1))]
     h = [_labelled(z.sigmoid(), f"h[{i}]") for i, z in enumerate(z1)]
     y_hat = [_labelled(dot(row, h) + b, f"y_hat[{i}]") for i, (row, b) in enumerate(zip(P2, c2))]

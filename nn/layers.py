@@ -83,7 +83,7 @@ def _inputs(x: Any, nin: int, module: Module) -> Sequence[Value]:
     for i, v in enumerate(values):
         if not isinstance(v, Value):
             try:
-                values[i] = Value(v, f"x{i}")
+                values[i] = Value(v, label=f"x{i}")
             except TypeError as exc:
                 raise TypeError(f"{_describe(module)} input {i}: {exc}") from None
     return values
@@ -123,8 +123,8 @@ class Neuron(Module):
             raise TypeError(f"Neuron(bias=...) needs True or False, got {bias!r}")
         fan_out = integer(fan_out, "Neuron(fan_out)")
         drawn = _init.weights(init, as_rng(seed), self.nin, fan_out)
-        self.w = [Value(v, f"w{i}") for i, v in enumerate(drawn)]
-        self.b = Value(0.0, "b") if bias else None
+        self.w = [Value(v, label=f"w{i}") for i, v in enumerate(drawn)]
+        self.b = Value(0.0, label="b") if bias else None
         self._act = ACTIVATIONS[self.activation]
 
     @property

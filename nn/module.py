@@ -373,7 +373,7 @@ class Sequential(Module):
         if isinstance(x, (list, tuple)):
             # Plain-number inputs become leaves here, outside any step's scope, so a
             # picture shows them as inputs rather than as the first step's parameters.
-            x = [v if isinstance(v, Value) or not is_real(v) else Value(v, f"x{i}")
+            x = [v if isinstance(v, Value) or not is_real(v) else Value(v, label=f"x{i}")
                  for i, v in enumerate(x)]
         for name, kind, module in zip(self._scopes, self._kinds, self.steps):
             with scope(name, kind):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autograd.ops import Op
+from autograd import Op
 from autograd.testing import Expression
 
 Partials = Callable[[Sequence[float], Any], list[float]]

@@ -74,6 +74,13 @@ def _gradient_check(out: str) -> None:
     assert _number(r"the norm is now NUMBER", out) == max_norm  # as printed, to 6 decimals
 
 
+def _own_op(out: str) -> None:
+    assert "worst error 0.0e+00" in out or _number(r"worst error NUMBER", out) <= 1e-12
+    second = _number(r"second derivative of the declared op at 0.5: NUMBER", out)
+    assert abs(second - (-2 / 1.5 ** 3)) <= 1e-12
+    assert "ClosureDerivativeError" in out and "node softsign_wrong" in out
+
+
 def _linear_regression(out: str) -> None:
     w = _number(r"fitted y = NUMBER x", out)
     b = _number(r"fitted y = \S+ x \+ NUMBER", out)
@@ -93,6 +100,7 @@ EXPECTED = {
     "optimizers": (_optimizers, ["loss_curves.svg"]),
     "gradient_check": (_gradient_check, ["relative_errors.svg", "clipping.svg"]),
     "linear_regression": (_linear_regression, ["loss.svg"]),
+    "own_op": (_own_op, ["own_op.svg"]),
 }
 
 

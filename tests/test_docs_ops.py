@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from autograd import OPS
-from autograd.ops import markdown_document
+from autograd.op_reference import markdown_document
 
 
 def test_ops_document_is_up_to_date() -> None:

@@ -300,7 +300,7 @@ def test_sum_mean_dot_are_single_nodes() -> None:
     assert len(s._prev) == 4 and s.data == 10.0 and m.data == 2.5 and d.data == 1 * 3 + 2 * 4
     assert len(m._prev) == 4 and d._prev == (*xs[:2], *xs[2:])
     lse = autograd.logsumexp(xs)
-    assert lse._prev == tuple(xs) and lse.op is autograd.ops.BY_NAME["logsumexp"]
+    assert lse._prev == tuple(xs) and lse.primitive is autograd.ops.BY_NAME["logsumexp"]
     # log_softmax shares one logsumexp node: n + 1 nodes, not n**2 edges.
     logp = autograd.log_softmax(xs)
     assert len({id(z._prev[1]) for z in logp}) == 1 and all(len(z._prev) == 2 for z in logp)
@@ -311,13 +311,13 @@ def test_sum_mean_dot_are_single_nodes() -> None:
 
 
 def test_nary_bad_input() -> None:
-    with pytest.raises(ValueError, match="2 weights and 3 inputs"):
+    with pytest.raises(ValueError, match=r"one length, got lengths \[2, 3\]"):
         autograd.dot([1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="empty"):
         autograd.mean([])
     with pytest.raises(ValueError, match="empty"):
         autograd.logsumexp([])
-    with pytest.raises(TypeError, match="item 1 is str"):
+    with pytest.raises(TypeError, match="item 1 needs a real number.*str"):
         autograd.sum([Value(1.0), "x"])
 
 
@@ -404,8 +404,8 @@ def test_no_reference_cycles_and_bounded_memory() -> None:
         y.backward()
         after = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
-        # 96 bytes a node, 120 once it holds a gradient (plus a constant for the root).
-        assert built <= 100 * 40_000 + 1024 and after <= 120 * 40_000 + 1024
+        # 104 bytes a node (six slots and the float of its data), 128 once it holds a gradient.
+        assert built <= 104 * 40_000 + 1024 and after <= 128 * 40_000 + 1024
         del x, y
         assert gc.collect() == 0  # everything was freed by reference counting
     finally:
@@ -615,10 +615,8 @@ def test_sums_that_overflow_give_inf_or_nan_like_ieee_addition() -> None:
 
 
 def test_dot_node_needs_an_even_number_of_inputs() -> None:
-    from autograd.engine import APPLY
-
-    with pytest.raises(DomainError, match="even count"):
-        APPLY["dot"]((Value(1.0), Value(2.0), Value(3.0)))
+    with pytest.raises(DomainError, match="multiple of 2 inputs, got 3"):
+        autograd.dot.apply(Value(1.0), Value(2.0), Value(3.0))
 
 
 def test_set_grad_enabled_as_a_plain_call_and_as_a_decorator() -> None:
@@ -776,7 +774,7 @@ def test_int_constants_and_subtraction_cost_no_extra_memory() -> None:
     y.backward()
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    assert built <= 100 * 30_000 + 1024 and after <= 120 * 30_000 + 1024
+    assert built <= 104 * 30_000 + 1024 and after <= 128 * 30_000 + 1024
     assert (Value(1.0) - 1)._op == "-" and (Value(1.0) - 1).constant == 1
 
 

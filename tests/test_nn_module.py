@@ -217,7 +217,7 @@ def test_sequential_chains_its_steps_and_names_them_by_position() -> None:
 def test_custom_modules_find_parameters_in_their_attributes() -> None:
     class Affine(Module):
         def __init__(self) -> None:
-            self.scale = Value(2.0, "scale")
+            self.scale = Value(2.0, label="scale")
             self.shift = [Value(0.5), Value(-0.5)]
             self.body = Neuron(1, seed=0)
             self.heads = [Neuron(1, seed=1), Neuron(1, seed=2)]
@@ -292,7 +292,7 @@ def test_a_sequential_subclass_keeps_its_own_parameters() -> None:
     class Scaled(Sequential):
         def __init__(self) -> None:
             super().__init__(Neuron(1, seed=0))
-            self.gain = Value(2.0, "gain")
+            self.gain = Value(2.0, label="gain")
 
     assert [name for name, _ in Scaled().named_parameters()] == ["0.w0", "0.b", "gain"]
 

@@ -105,7 +105,7 @@ def test_custom_modules_save_weights_and_load_into_or_register(tmp_path: Path) -
         def __init__(self, factor: float = 2.0) -> None:
             self.factor = factor
             self.inner = Neuron(2, seed=0)
-            self.gain = Value(factor, "gain")
+            self.gain = Value(factor, label="gain")
 
         def forward(self, x: Any) -> Value:
             return self.inner(x) * self.gain

@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 from reference_ops import error_scales, evaluate, steps_of
 
 import autograd
-from autograd.ops import BY_NAME, OPS, Op
+from autograd import Op
+from autograd.ops import BY_NAME, OPS
 from autograd.testing import Expression, Step
 from autograd.testing.strategies import expressions
 
@@ -207,9 +208,9 @@ def _translation(table: Mapping[str, Any], op: Op, where: str) -> Any:
 
 def _call(f: Callable[..., Any], op: Op, args: list[Any], c: Any) -> Any:
     """``f`` called with ``op``'s calling convention."""
-    if op.kind == "nary":
+    if op.kind.name == "nary":
         return f(args)
-    if op.kind == "unary_param":
+    if op.kind.constant:
         return f(args[0], c)
     return f(*args)
 
@@ -270,7 +271,7 @@ def test_every_op_has_a_sympy_translation(op: Op) -> None:
     f = _translation(SYMPY, op, "SymPy")
     if isinstance(f, OnEachSide):
         # The side is judged against the op's one excluded point: it must have one.
-        assert op.kind in ("unary", "unary_param") and len(op.domain[0].exclude) == 1
+        assert op.kind.arity == 1 and len(op.domains()[0].exclude) == 1
     else:
         assert callable(f)
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from reference_ops import error_scales, gradients_of
 
 import autograd
-from autograd import Value, gradients, topological_order
-from autograd.ops import OPS, Op
+from autograd import Op, Value, gradients, topological_order
+from autograd.ops import OPS
 from autograd.testing import MLP, Expression, check_grads
 from autograd.testing.strategies import expressions, mlps, reals
 
@@ -171,7 +171,8 @@ def test_reused_subexpressions_add_their_gradients(expr: Expression, k: int) -> 
 
 def _snapshot(graph_nodes: list[Value]) -> list[tuple[object, ...]]:
     return [
-        (n.data, n.label, n.constant, n.op, tuple(id(p) for p in n._prev)) for n in graph_nodes
+        (n.data, n.label, n.constant, n.primitive, tuple(id(p) for p in n._prev))
+        for n in graph_nodes
     ]
 
 

@@ -15,9 +15,8 @@ import pytest
 from hypothesis import Phase, example, find, given, settings
 from hypothesis import strategies as st
 
-from autograd import DomainError, Value, grad
-from autograd.engine import APPLY
-from autograd.ops import OPS, Op
+from autograd import DomainError, Op, Value, grad
+from autograd.ops import BY_NAME, OPS
 from autograd.testing import Expression, apply_op, check_grads, local_grad_mismatches
 from autograd.testing.graphs import domain_of, forward, input_counts
 from autograd.testing.strategies import applications, expressions, reals
@@ -45,7 +44,7 @@ def test_local_derivatives_backward_and_symbolic_agree(op: Op, data: st.DataObje
     """_local_grads(), _backward() and _local_grads(symbolic=True) of one node, separately."""
     node = data.draw(applications(op), label="node")
     out = node.build().output
-    assert out.op is op
+    assert out.primitive is op
     assert out.data == forward(op, node.point, node.steps[0].constant)
     assert local_grad_mismatches(out, order=2) == []
 
@@ -73,7 +72,7 @@ def test_every_op_is_drawn_with_every_input_count(op: Op) -> None:
 EXCLUDED = [
     (op, slot, point)
     for op in OPS
-    for slot, d in enumerate(op.domain)
+    for slot, d in enumerate(op.domains())
     for point in d.exclude
 ]
 EXCLUDED_IDS = [f"{op.name}-input{slot}-at-{point:g}" for op, slot, point in EXCLUDED]
@@ -162,7 +161,7 @@ def test_at_an_excluded_point_the_engine_is_explicit(
 @example(x=5e-324, slope=0.5)
 @example(x=-5e-324, slope=0.5)
 def test_kink_derivatives_are_pinned(x: float, slope: float) -> None:
-    relu, absolute, leaky = APPLY["relu"], APPLY["abs"], APPLY["leaky_relu"]
+    relu, absolute, leaky = BY_NAME["relu"].apply, BY_NAME["abs"].apply, BY_NAME["leaky_relu"].apply
     sign = 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
     expected = {
         "relu": (lambda v: relu(v), 1.0 if x > 0 else 0.0),

@@ -35,6 +35,8 @@ from typing import NamedTuple
 
 import pytest
 
+import autograd
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
@@ -135,13 +137,24 @@ def test_readme_doctests_run_in_order_in_one_namespace(
     namespace: dict[str, object] = {"__name__": "__readme__"}
     parser = doctest.DocTestParser()
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    for block in DOCTESTS:
-        test = parser.get_doctest(block.body, namespace, f"README.md:{block.line}", str(README),
-                                  block.line)
-        runner = doctest.DocTestRunner(optionflags=flags)
-        runner.run(test, clear_globs=False)
-        namespace.update(test.globs)  # DocTest works on a copy of the namespace
-        assert runner.failures == 0, f"README.md block at line {block.line} has failing examples"
+    # The README declares ops and adds a method to Value: undo that for the other tests.
+    ops_before = {op.name for op in autograd.declared_ops()}
+    value_before = set(autograd.Value.__dict__)
+    try:
+        for block in DOCTESTS:
+            test = parser.get_doctest(block.body, namespace, f"README.md:{block.line}",
+                                      str(README), block.line)
+            runner = doctest.DocTestRunner(optionflags=flags)
+            runner.run(test, clear_globs=False)
+            namespace.update(test.globs)  # DocTest works on a copy of the namespace
+            assert runner.failures == 0, (f"README.md block at line {block.line} has failing "
+                                          f"examples")
+    finally:
+        for op in autograd.declared_ops():
+            if op.name not in ops_before:
+                autograd.undefop(op.name)
+        for name in set(autograd.Value.__dict__) - value_before:
+            delattr(autograd.Value, name)
 
 
 @pytest.mark.parametrize("block", SCRIPTS, ids=[f"line{b.line}" for b in SCRIPTS])

@@ -18,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-from autograd import GraphTooLargeError, Value, draw_dot, save, scope, to_svg
-from autograd.modes import scope_kinds
+from autograd import GraphTooLargeError, Value, draw_dot, save, scope, scope_kinds, to_svg
 from autograd.render import ValueGraph, find_engine
 from autograd.render.dot import (
     LIGHT_LAYOUT_NODES,
@@ -105,12 +104,12 @@ def scoped_mlp(
             layer = []
             for j in range(nout):
                 with scope(f"neurons.{j}", kind_of(i, neuron=True)):
-                    w = [Value(rng.uniform(-1, 1), f"w{k}") for k in range(nin)]
-                    layer.append((w, Value(0.1, "b")))
+                    w = [Value(rng.uniform(-1, 1), label=f"w{k}") for k in range(nin)]
+                    layer.append((w, Value(0.1, label="b")))
             layers.append(layer)
     outputs = []
     for _ in range(samples):
-        x = [Value(rng.uniform(-1, 1), f"x{k}") for k in range(sizes[0])]
+        x = [Value(rng.uniform(-1, 1), label=f"x{k}") for k in range(sizes[0])]
         for i, layer in enumerate(layers):
             with scope(f"layers.{i}", kind_of(i)):
                 out = []
@@ -402,7 +401,7 @@ def test_scope_kinds_are_read_from_a_nodes_scope() -> None:
     assert v.scope == "encoder.head" and hash(v.scope) == hash("encoder.head")
     # entering again reuses the name made the first time (nothing new per call)
     with scope("encoder", kind="Encoder(4)") as again:
-        assert again is scope_kinds.__globals__["_SCOPES"][("encoder", "Encoder(4)")][0]
+        assert again is autograd.scopes._TOP_LEVEL[("encoder", "Encoder(4)")]
     with pytest.raises(TypeError, match="kind=.*int 3"):
         scope("x", kind=3)  # type: ignore[arg-type]
     w = (v * 2).tanh()

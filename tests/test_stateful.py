@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from reference_ops import RefStep, adjoints, local_partials, reference_for
 
-from autograd import Value, gradients, no_grad, topological_order
-from autograd.ops import OPS, Domain, Op
+from autograd import Domain, Op, Value, gradients, no_grad, topological_order
+from autograd.ops import OPS
 from autograd.testing import apply_op, numerical_grad
 from autograd.testing.graphs import domain_of, forward, input_counts
 from autograd.testing.strategies import applications, inside, reals
@@ -158,7 +158,7 @@ class GraphMachine(RuleBasedStateMachine):
             self._add(node, RefStep(None))  # a constant now: nothing flows back through it
             return True
         node = apply_op(op, parents, c)
-        assert node.op is op and node._prev == tuple(parents) and node.grad == 0.0
+        assert node.primitive is op and node._prev == tuple(parents) and node.grad == 0.0
         self._add(node, RefStep(op, args, c))
         return True
 
@@ -186,7 +186,7 @@ class GraphMachine(RuleBasedStateMachine):
         """One node reading the nodes nothing reads yet: a root whose backward pass goes
         through most of the graph (in a random DAG a node's ancestors are few)."""
         unread = self._unread()
-        gatherers = [op for op in OPS if op.kind in ("binary", "nary")]
+        gatherers = [op for op in OPS if op.kind.name in ("binary", "nary")]
         if not gatherers:
             return
         name = data.draw(st.sampled_from([op.name for op in gatherers]), label="op")

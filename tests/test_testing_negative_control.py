@@ -25,9 +25,10 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
-import autograd.engine as engine
+import autograd
 import autograd.ops as ops
-from autograd import Value
+from autograd import Op, Value
+from autograd.declare import node_class_of
 from autograd.testing import GradientCheckError, check_grads
 
 SIN = ops.BY_NAME["sin"]
@@ -54,11 +55,11 @@ def _rerun(test: Any, *args: Any, suite: settings | None = None, **strategies: A
     return configured(given(*args, **strategies)(test.hypothesis.inner_test))
 
 
-def _double_the_derivative(monkeypatch: pytest.MonkeyPatch, op: ops.Op) -> None:
+def _double_the_derivative(monkeypatch: pytest.MonkeyPatch, op: Op) -> None:
     """Every partial derivative of ``op`` twice what it is, in backward() and in the
     functional API (first and higher orders alike)."""
-    cls = engine.NODE_CLASSES[op.name]
-    backward, local_grads = cls._backward, cls._local_grads
+    cls = node_class_of(op)
+    backward, local_grads = cls._backward, cls.local_grads
 
     def _backward(self: Value) -> None:
         upstream = self.grad
@@ -72,7 +73,7 @@ def _double_the_derivative(monkeypatch: pytest.MonkeyPatch, op: ops.Op) -> None:
         return [2 * d for d in local_grads(self, symbolic)]
 
     monkeypatch.setattr(cls, "_backward", _backward)
-    monkeypatch.setattr(cls, "_local_grads", _local_grads)
+    monkeypatch.setattr(cls, "local_grads", _local_grads)
 
 
 def _wrong_sin_derivative(x: Any) -> Any:
@@ -85,7 +86,7 @@ def _break_backward(monkeypatch: pytest.MonkeyPatch) -> None:
         x = self._a
         x.grad += _wrong_sin_derivative(x.data) * self.grad
 
-    monkeypatch.setattr(engine.NODE_CLASSES["sin"], "_backward", _backward)
+    monkeypatch.setattr(node_class_of(SIN), "_backward", _backward)
 
 
 def _break_local_grads(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,7 +94,7 @@ def _break_local_grads(monkeypatch: pytest.MonkeyPatch) -> None:
         x = self._a
         return [_wrong_sin_derivative(x if symbolic else x.data)]
 
-    monkeypatch.setattr(engine.NODE_CLASSES["sin"], "_local_grads", _local_grads)
+    monkeypatch.setattr(node_class_of(SIN), "local_grads", _local_grads)
 
 
 @pytest.fixture
@@ -143,26 +144,26 @@ def test_wrong_local_grads_alone_are_caught_through_the_functional_api(
         check_grads(lambda x: x.sin() * x, [0.9])
     assert info.value.method == "autograd.grad"
     _only_sin_nodes(info.value)
-    assert "_local_grads()" in {m.check for m in info.value.nodes}
+    assert "local_grads()" in {m.check for m in info.value.nodes}
 
 
 def test_a_wrong_second_derivative_is_caught_by_order_2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Right first derivative, but the differentiable one is a constant: cos'' would be 0."""
-    original = engine.NODE_CLASSES["sin"]._local_grads
+    original = node_class_of(SIN).local_grads
 
     def _local_grads(self: Value, symbolic: bool = False) -> list[Any]:
         if symbolic:
             return [Value(math.cos(self._a.data))]  # right value, cut off from the graph
         return original(self)
 
-    monkeypatch.setattr(engine.NODE_CLASSES["sin"], "_local_grads", _local_grads)
+    monkeypatch.setattr(node_class_of(SIN), "local_grads", _local_grads)
     check_grads(lambda x: x.sin() * x, [0.9], order=1)
     with pytest.raises(GradientCheckError) as info:
         check_grads(lambda x: x.sin() * x, [0.9], order=2)
     err = info.value
     assert err.order == 2 and err.method == "autograd.hessian"
     _only_sin_nodes(err)
-    assert {(m.check, m.wrt) for m in err.nodes} == {("_local_grads(symbolic=True)", 0)}
+    assert {(m.check, m.wrt) for m in err.nodes} == {("local_grads(symbolic=True)", 0)}
 
 
 # --- the property suites themselves fail ---------------------------------------------------
@@ -180,7 +181,7 @@ def test_the_per_op_property_fails(broken_sin: None) -> None:
 
 @pytest.mark.parametrize("op", ops.OPS, ids=IDS)
 def test_the_state_machine_catches_a_doubled_derivative(
-    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+    op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _double_the_derivative(monkeypatch, op)
     with pytest.raises(AssertionError, match=r"reference"):
@@ -189,7 +190,7 @@ def test_the_state_machine_catches_a_doubled_derivative(
 
 @pytest.mark.parametrize("op", ops.OPS, ids=IDS)
 def test_the_random_dag_suite_catches_a_doubled_derivative_and_names_the_op(
-    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+    op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _double_the_derivative(monkeypatch, op)
     with pytest.raises(GradientCheckError) as info:
@@ -199,7 +200,7 @@ def test_the_random_dag_suite_catches_a_doubled_derivative_and_names_the_op(
 
 @pytest.mark.parametrize("op", ops.OPS, ids=IDS)
 def test_the_second_derivative_suite_catches_a_doubled_derivative(
-    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+    op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _double_the_derivative(monkeypatch, op)
     prop = _rerun(
@@ -211,7 +212,7 @@ def test_the_second_derivative_suite_catches_a_doubled_derivative(
 
 @pytest.mark.parametrize("op", ops.OPS, ids=IDS)
 def test_the_sympy_oracle_catches_a_doubled_derivative(
-    op: ops.Op, monkeypatch: pytest.MonkeyPatch
+    op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _double_the_derivative(monkeypatch, op)
     prop = _rerun(
@@ -227,28 +228,22 @@ def test_the_sympy_oracle_catches_a_doubled_derivative(
 
 
 @pytest.fixture
-def new_wrong_op(monkeypatch: pytest.MonkeyPatch) -> ops.Op:
+def new_wrong_op() -> Any:
     """Declare a new op, 'softsign' x / (1 + |x|), with a derivative missing a square."""
-    op = ops.Op(
-        "softsign", "softsign", "unary", lambda x: x / (1 + abs(x)),
-        lambda x, out: 1.0 / (1.0 + abs(x)), (ops.REALS,), doc="x / (1 + |x|)",
-    )
-    cls = engine._node_class(op)
-    monkeypatch.setitem(engine.NODE_CLASSES, op.name, cls)
-    monkeypatch.setitem(engine.APPLY, op.name, engine._unary(op))
-    monkeypatch.setattr(ops, "OPS", (*ops.OPS, op))
-    monkeypatch.setitem(ops.BY_NAME, op.name, op)
-    return op
+    op = autograd.defop("softsign", lambda x: x / (1 + abs(x)),
+                        lambda x, out: 1.0 / (1.0 + abs(x)), doc="x / (1 + |x|)")
+    yield op
+    autograd.undefop("softsign")
 
 
-def test_a_new_op_is_drawn_and_caught(new_wrong_op: ops.Op) -> None:
+def test_a_new_op_is_drawn_and_caught(new_wrong_op: Op) -> None:
     with pytest.raises(GradientCheckError) as info:
         _rerun(per_op.test_first_derivatives_match_numerical, data=st.data())(op=new_wrong_op)
     assert {m.op.name for m in info.value.nodes} == {"softsign"}
 
 
 def test_a_new_op_needs_reference_formulas_for_the_random_dag_suite(
-    new_wrong_op: ops.Op, monkeypatch: pytest.MonkeyPatch
+    new_wrong_op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The DAG suite judges its tolerances with the reference formulas: without an entry
     for the new op it fails saying what to add; with one, it catches the wrong derivative."""
@@ -267,7 +262,7 @@ def test_a_new_op_needs_reference_formulas_for_the_random_dag_suite(
     assert {m.op.name for m in info.value.nodes} == {"softsign"}
 
 
-def test_a_new_op_without_an_oracle_translation_fails_loudly(new_wrong_op: ops.Op) -> None:
+def test_a_new_op_without_an_oracle_translation_fails_loudly(new_wrong_op: Op) -> None:
     with pytest.raises(LookupError, match="softsign.*no SymPy translation"):
         oracles.test_every_op_has_a_sympy_translation(new_wrong_op)
     prop = _rerun(oracles.test_dags_match_exact_sympy_values_and_gradients, data=st.data())

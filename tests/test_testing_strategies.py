@@ -15,8 +15,9 @@ import autograd.testing
 import autograd.testing.gradcheck
 import autograd.testing.graphs
 import autograd.testing.strategies as strategies
-from autograd import Value, grad
-from autograd.ops import NONZERO, OPS, POSITIVE, REALS, Domain, Op
+from autograd import Domain, Op, Value, grad
+from autograd.domains import NONZERO, POSITIVE, REALS
+from autograd.ops import OPS
 from autograd.testing import MLP, Expression, Step, apply_op
 from autograd.testing.graphs import domain_of, forward, input_counts
 from autograd.testing.strategies import (
@@ -117,10 +118,10 @@ def test_dot_gets_an_even_number_of_inputs() -> None:
 
 def test_input_counts_follow_the_group_size_declared_in_the_op_table() -> None:
     dot = autograd.ops.BY_NAME["dot"]
-    triples = dataclasses.replace(dot, name="triples", extra={"arity_multiple": 3})
+    triples = dataclasses.replace(dot, name="triples", groups=3)
     assert list(input_counts(triples, 6)) == [3, 6]
-    # Nothing but the table decides: dot without its declaration takes any count.
-    assert list(input_counts(dataclasses.replace(dot, extra={}))) == [1, 2, 3, 4]
+    # Nothing but the table decides: dot declared with one group takes any count.
+    assert list(input_counts(dataclasses.replace(dot, groups=1))) == [1, 2, 3, 4]
 
 
 # --- expressions: random DAGs ------------------------------------------------------------------
@@ -193,7 +194,9 @@ def test_the_op_table_is_read_when_drawing(monkeypatch: pytest.MonkeyPatch) -> N
     """A strategy made before the table changes draws the table as it is (a newly
     declared op is drawn by strategies that exist already)."""
     strategy = expressions()
-    monkeypatch.setattr(autograd.ops, "OPS", (autograd.ops.BY_NAME["cos"],))
+    import autograd.testing.strategies as strategies
+
+    monkeypatch.setattr(strategies, "declared_ops", lambda: (autograd.ops.BY_NAME["cos"],))
     drawn = _examples(strategy, 20)
     assert {s.op.name for e in drawn for s in e.steps} == {"cos"}
 
@@ -211,7 +214,7 @@ def test_an_expression_rebuilds_at_other_inputs(expr: Expression, shift: list[fl
     assert [x.label for x in graph.inputs] == list(expr.names[: expr.n_inputs])
     assert len(graph.nodes) == len(expr.steps)
     for node, step in zip(graph.nodes, expr.steps):
-        assert node.op is step.op and node.constant == step.constant
+        assert node.primitive is step.op and node.constant == step.constant
     moved = [x + 1e-9 * s for x, s in zip(expr.point, shift)]
     try:
         again = expr.build(moved)

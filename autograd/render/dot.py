@@ -33,7 +33,7 @@ import graphviz  # type: ignore[import-untyped]
 
 from ..atomic_files import atomic_write
 from ..engine import Value
-from ..modes import scope_kinds
+from ..scopes import scope_kinds
 from .engines import (
     ENV_VAR,
     GraphvizEngineNotFound,
@@ -758,7 +758,7 @@ def _groups(graph: Graph, keys: list[str | None]) -> dict[str, _Group]:
         group.members += 1
         group.abs_grads.append(abs(node.grad))
         if graph.parents[i]:
-            group.ops[node._op if node.op is None else node.op.symbol] += 1
+            group.ops[node._op if node.primitive is None else node.primitive.symbol_for()] += 1
         else:
             group.leaves.append(node)
         scope = node.scope
@@ -984,11 +984,13 @@ def _leaf_copies(
 def _value_tooltip(graph: Graph, i: int, role: str) -> list[str]:
     node = graph.nodes[i]
     lines = [f"{graph.name(i)} (#{i}, {role})", f"data = {node.data!r}", f"grad = {node.grad!r}"]
-    op = node.op
+    op = node.primitive
     if op is not None:
-        const = node.constant if op.kind == "unary_param" else None
+        const = node.constant
         lines.append(f"op: {op_label(node)} ({op.name}: {op.doc}"
                      + (f", c = {const!r})" if const is not None else ")"))
+    elif node._prev:
+        lines.append(f"op: {op_label(node)} (a node of your own: a _backward closure)")
     if node.scope:
         lines.append(f"scope: {node.scope}")
     return lines
@@ -996,12 +998,12 @@ def _value_tooltip(graph: Graph, i: int, role: str) -> list[str]:
 
 def _op_tooltip(graph: Graph, i: int) -> list[str]:
     node = graph.nodes[i]
-    op = node.op
-    assert op is not None
+    op = node.primitive
     ps = graph.parents[i]
     shown = ", ".join(graph.name(p) if graph.nodes[p].label else f"#{p}" for p in ps[:8])
     more = f", ... ({len(ps)} inputs)" if len(ps) > 8 else ""
-    return [f"{op_label(node)}: {op.name} ({op.doc})", f"inputs: {shown}{more}",
+    what = f"{op.name} ({op.doc})" if op is not None else "a node of your own"
+    return [f"{op_label(node)}: {what}", f"inputs: {shown}{more}",
             f"output: {graph.name(i)}"]
 
 

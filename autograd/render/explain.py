@@ -26,11 +26,11 @@ By the chain rule, a.grad is the sum over its uses of local derivative x upstrea
 from __future__ import annotations
 
 import math
-import re
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+from ..declaration import NARY
 from ..engine import Value
 from .graph import Graph, describe
 
@@ -103,7 +103,7 @@ class Explanation:
         consumers = len({s.consumer_index for s in self.steps})
         how = "once" if uses == 1 else f"{uses} times" + (
             f" (by {consumers} op{'s' if consumers > 1 else ''})" if consumers != uses else "")
-        kind = "" if node.op is None else f", made by {node.op.name}"
+        kind = "" if not node._prev else f", made by {_op_name(node)}"
         lines = [
             f"{name}.grad = {_num(node.grad)}: {name} (#{i}, data {_num(node.data)}{kind}) is "
             f"used {how} in the graph of {root_name}.",
@@ -112,13 +112,11 @@ class Explanation:
         ]
         for s in self.steps:
             c = g.name(s.consumer_index)
-            op = s.consumer.op
-            assert op is not None
             arity = len(g.parents[s.consumer_index])
             where = (f", input {s.position + 1} of {arity}"
                      if _position_matters(g, s.consumer_index, i) else "")
             lines.append(f"  {c} = {formula(g, s.consumer_index)}  (#{s.consumer_index}, "
-                         f"{op.name}{where})")
+                         f"{_op_name(s.consumer)}{where})")
             lines.append(f"    d({c})/d({name}) = {_num(s.local)}  x  {c}.grad = "
                          f"{_num(s.upstream)}  =  {_num(s.contribution)}")
         total = self.total
@@ -129,7 +127,7 @@ class Explanation:
                 why = (f"backward() from {root_name} has not reached it since its grad was last "
                        f"zeroed (zero_grad() after backward()?), or backward() last ran from a "
                        f"root other than {root_name}.")
-            elif node.op is None:
+            elif not node._prev:
                 why = ("a leaf's grad accumulates over backward() calls (zero it between "
                        "passes), or it was changed after backward(), or backward() last ran "
                        f"from a root other than {root_name}.")
@@ -166,7 +164,7 @@ def explanation(node: Value, root: Value | None = None) -> Explanation:
     steps = []
     for c, position in graph.consumers[i]:
         consumer = graph.nodes[c]
-        local = consumer._local_grads()[position]
+        local = consumer.local_grads()[position]
         steps.append(Step(consumer, c, position, float(local), consumer.grad))
     return Explanation(graph, i, tuple(steps))
 
@@ -197,27 +195,20 @@ def _num(x: float) -> str:
 def _position_matters(graph: Graph, consumer: int, node: int) -> bool:
     """Whether to say which input the node is: when it is used twice by one op, or the op
     takes many inputs (the formula alone then does not say where it is)."""
-    op = graph.nodes[consumer].op
-    return graph.parents[consumer].count(node) > 1 or (op is not None and op.kind == "nary")
+    op = graph.nodes[consumer].primitive
+    return graph.parents[consumer].count(node) > 1 or (op is not None and op.kind is NARY)
 
 
-_OPERAND = re.compile(r"\b([abxc])\b")
+def _op_name(node: Value) -> str:
+    op = node.primitive
+    return op.name if op is not None else f"{node._op!r}, a node of your own"
 
 
 def formula(graph: Graph, i: int) -> str:
     """What node ``#i`` computes from its inputs' names: ``a * b``, ``tanh(n)``, ``e + 10``."""
     node = graph.nodes[i]
-    op = node.op
-    if op is None:
-        return graph.name(i)
     names = [graph.name(p) for p in graph.parents[i]]
-    if op.kind == "nary":
-        shown = ", ".join(names[:6]) + (f", ... ({len(names)} inputs)" if len(names) > 6 else "")
-        return f"{op.symbol}({shown})"
-    if op.kind == "unary":
-        return f"{op.symbol}({names[0]})"
-    if op.kind == "unary_param" and not op.template:  # e.g. leaky_relu(x, slope)
-        return f"{op.symbol}({names[0]}, {_num(node.constant or 0.0)})"
-    operands = {"a": names[0], "b": names[-1], "x": names[0],
-                "c": _num(node.constant) if node.constant is not None else "c"}
-    return _OPERAND.sub(lambda m: operands[m.group(1)], op.doc)
+    op = node.primitive
+    if op is None:
+        return f"{node._op}({', '.join(names)})" if names else graph.name(i)
+    return op.formula_for(names, node.constant)

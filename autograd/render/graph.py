@@ -141,18 +141,20 @@ def one_line(text: str, limit: int | None = None) -> str:
 
 def describe(node: Value) -> str:
     """A short description of a node for messages: its label, op and data."""
-    label = f"{node.label!r} " if node.label else ""
-    op = node.op
-    kind = "leaf" if op is None else f"{op.name} node"
+    label = f"{one_line(node.label, 40)!r} " if node.label else ""
+    op = node.primitive
+    kind = ("leaf" if not node._prev else f"{node._op!r} node") if op is None else \
+        f"{op.name} node"
     return f"the {kind} {label}(data={node.data!r})"
 
 
 def op_label(node: Value) -> str:
-    """How the op that made ``node`` reads in a picture: '*', '* 2', '**2', 'tanh' ('' if none)."""
-    op = node.op
+    """How the op that made ``node`` reads in a picture: '*', '* 2', '**2', 'tanh' ('' for a
+    leaf); a node of your own (a ``_backward`` closure) reads as its ``_op``."""
+    op = node.primitive
     if op is None:
-        return ""
-    return op.describe(node.constant) if op.kind == "unary_param" else node._op
+        return node._op if node._prev else ""
+    return op.label_for(node.constant)
 
 
 def format_number(x: float, precision: int = 4) -> str:

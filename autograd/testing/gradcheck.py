@@ -20,11 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..declaration import Op
+from ..differential_operators import gradients, hessian, value_and_grad
 from ..engine import Value, topological_order
-from ..functional import gradients, hessian, value_and_grad
 from ..modes import enable_grad, no_grad
-from ..ops import Op, inf
 from .graphs import apply_op, domain_of, forward
+
+inf = math.inf
 
 __all__ = [
     "GradientCheckError",
@@ -402,9 +404,9 @@ def _fmt(x: float) -> str:
 class NodeMismatch:
     """A graph node whose local derivative disagrees with a numerical derivative of its op.
 
-    ``check`` names what disagrees: ``'_local_grads()'`` (the derivative the
+    ``check`` names what disagrees: ``'local_grads()'`` (the derivative the
     functional API uses), ``'_backward()'`` (what ``backward()`` adds into the
-    parents), ``'_local_grads(symbolic=True)'`` (the differentiable derivative
+    parents), ``'local_grads(symbolic=True)'`` (the differentiable derivative
     used for higher orders; ``wrt`` is then the input the second derivative is
     taken against). ``slot`` is the input (the position in ``node._prev``).
     ``noise`` is how far rounding alone may have moved the numerical value (it
@@ -422,8 +424,8 @@ class NodeMismatch:
 
     @property
     def op(self) -> Op:
-        assert self.node.op is not None
-        return self.node.op
+        assert self.node.primitive is not None
+        return self.node.primitive
 
     @property
     def relative_error(self) -> float:
@@ -434,10 +436,11 @@ class NodeMismatch:
         inputs = ", ".join(_fmt(p.data) for p in node._prev[:8])
         if len(node._prev) > 8:
             inputs += ", ..."
-        where = f"node {self.op.name} ({self.op.doc}"
+        about = [self.op.doc] if self.op.doc else []
         if node.constant is not None:
-            where += f", c = {node.constant!r}"
-        where += f") with inputs [{inputs}]"
+            about.append(f"c = {node.constant!r}")
+        where = f"node {self.op.name}" + (f" ({', '.join(about)})" if about else "")
+        where += f" with inputs [{inputs}]"
         if node.label:
             where += f", label {node.label!r}"
         if node.scope:
@@ -456,9 +459,10 @@ class NodeMismatch:
         return text + (f"; {self.note}" if self.note else "")
 
 
-def _distance_to_edge(op: Op, slot: int, x: float) -> tuple[float, float | None]:
+def _distance_to_edge(op: Op, slot: int, x: float,
+                      c: float | None = None) -> tuple[float, float | None]:
     """How far ``x`` is from the nearest edge, kink or pole of the input's domain, and which."""
-    d = domain_of(op, slot)
+    d = domain_of(op, slot, c)
     best, where = inf, None
     for point in (d.lo, d.hi, *d.exclude):
         if math.isfinite(point) and abs(x - point) < best:
@@ -466,11 +470,11 @@ def _distance_to_edge(op: Op, slot: int, x: float) -> tuple[float, float | None]
     return best, where
 
 
-def _edge_note(op: Op, slot: int, x: float, within: float) -> str:
-    dist, point = _distance_to_edge(op, slot, x)
+def _edge_note(op: Op, slot: int, x: float, within: float, c: float | None = None) -> str:
+    dist, point = _distance_to_edge(op, slot, x, c)
     if point is None or dist > within:
         return ""
-    d = domain_of(op, slot)
+    d = domain_of(op, slot, c)
     why = d.note or f"the edge of its domain {d}"
     return (
         f"input {slot} = {x!r} is {dist:.3g} from {point:g}, where {op.name} is not "
@@ -511,11 +515,11 @@ def local_grad_mismatches(
 ) -> list[NodeMismatch]:
     """Check every node of ``output``'s graph against numerical derivatives of its op.
 
-    For each node: ``_local_grads()`` against central differences of the op's
+    For each node: ``local_grads()`` against central differences of the op's
     forward function at the node's input data; ``_backward()`` run alone (with
     an upstream gradient of 1) against the same; with ``order=2`` also the
-    differentiable ``_local_grads(symbolic=True)``: its value, and its
-    derivative against numerical derivatives of ``_local_grads()``. Returns the
+    differentiable ``local_grads(symbolic=True)``: its value, and its
+    derivative against numerical derivatives of ``local_grads()``. Returns the
     disagreements, parents before children (empty when all agree). Gradients
     in the graph are left as they were.
     """
@@ -530,15 +534,16 @@ def local_grad_mismatches(
 def _check_node(
     node: Value, order: int, eps: float, atol: float, rtol: float
 ) -> list[NodeMismatch]:
-    op = node.op
-    assert op is not None
+    op = node.primitive
+    if op is None:  # a node of your own: no forward function to differentiate numerically
+        return []
     parents = node._prev
     data = [p.data for p in parents]
     c = node.constant
     found: list[NodeMismatch] = []
 
     def note(slot: int) -> str:
-        return _edge_note(op, slot, data[slot], 8 * _step(data[slot], eps))
+        return _edge_note(op, slot, data[slot], 8 * _step(data[slot], eps), c)
 
     numeric: list[_Estimate | None] = []
     for j, x in enumerate(data):
@@ -548,12 +553,12 @@ def _check_node(
 
         numeric.append(_local_derivative(g, op, j, x, eps, atol, rtol))
 
-    local = node._local_grads()
+    local = node.local_grads()
     for j, (a, n) in enumerate(zip(local, numeric)):
         if n is not None and not _close(float(a), n.values[0], atol, rtol, n.noise[0]):
             found.append(
                 NodeMismatch(
-                    node, "_local_grads()", j, float(a), n.values[0], note=note(j),
+                    node, "local_grads()", j, float(a), n.values[0], note=note(j),
                     noise=n.noise[0],
                 )
             )
@@ -604,12 +609,12 @@ def _check_node_symbolic(
     with enable_grad():
         leaves = [Value(x) for x in data]  # one leaf per input, even where parents repeat
         fresh = apply_op(op, leaves, c)
-        symbolic = fresh._local_grads(symbolic=True)
+        symbolic = fresh.local_grads(symbolic=True)
     for j, s in enumerate(symbolic):
         value = s.data if isinstance(s, Value) else float(s)
         if not _close(value, float(local[j]), atol, rtol):
             found.append(
-                NodeMismatch(node, "_local_grads(symbolic=True)", j, value, float(local[j]))
+                NodeMismatch(node, "local_grads(symbolic=True)", j, value, float(local[j]))
             )
             continue
         second = gradients(s, leaves) if isinstance(s, Value) else [0.0] * len(leaves)
@@ -618,14 +623,14 @@ def _check_node_symbolic(
             def g(t: float, j: int = j, k: int = k) -> list[float]:
                 with enable_grad():
                     moved = [Value(v) for v in (*data[:k], t, *data[k + 1 :])]
-                    return [float(apply_op(op, moved, c)._local_grads()[j])]
+                    return [float(apply_op(op, moved, c).local_grads()[j])]
 
             n = _local_derivative(g, op, k, x, eps, atol, rtol)
             if n is None or _close(float(second[k]), n.values[0], atol, rtol, n.noise[0]):
                 continue
             found.append(
                 NodeMismatch(
-                    node, "_local_grads(symbolic=True)", j, float(second[k]), n.values[0],
+                    node, "local_grads(symbolic=True)", j, float(second[k]), n.values[0],
                     wrt=k, note=_edge_note(op, k, x, 8 * _step(x, eps)), noise=n.noise[0],
                 )
             )
@@ -898,10 +903,11 @@ def _near_edges(out: Value, eps: float) -> list[str]:
     """Notes on nodes whose inputs are close to a kink, pole or domain edge of their op."""
     notes = []
     for node in topological_order(out):
-        op = node.op
-        assert op is not None
+        op = node.primitive
+        if op is None:
+            continue
         for j, p in enumerate(node._prev):
-            text = _edge_note(op, j, p.data, 100 * _step(p.data, eps))
+            text = _edge_note(op, j, p.data, 100 * _step(p.data, eps), node.constant)
             if text:
                 notes.append(f"node {op.name}: {text}")
     return notes

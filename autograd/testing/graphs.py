@@ -17,26 +17,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import ops as _ops
-from ..engine import APPLY, Value
-from ..functions import dot as _dot
-from ..functions import mean as _mean
+from ..declaration import NARY, Op
+from ..declare import lookup
+from ..domains import Domain
+from ..engine import Value
 from ..modes import no_grad
-from ..ops import Op
+from ..ops import dot as _dot
+from ..ops import mean as _mean
 
 __all__ = ["Expression", "Graph", "MLP", "Step", "apply_op", "input_counts", "resolve_op"]
 
 
 def resolve_op(op: Op | str) -> Op:
-    """The :class:`~autograd.ops.Op` given itself or its name (ValueError naming the ops if not)."""
+    """The declared :class:`~autograd.Op` given itself or its name (ValueError naming the
+    ops if there is none)."""
     if isinstance(op, Op):
         return op
     if isinstance(op, str):
-        found = _ops.BY_NAME.get(op)
-        if found is not None:
-            return found
-        known = ", ".join(o.name for o in _ops.OPS)
-        raise ValueError(f"no op named {op!r} in the op table; the ops are: {known}")
+        return lookup(op)
     raise TypeError(f"expected an Op or an op name, got {type(op).__name__} {op!r}")
 
 
@@ -44,58 +42,43 @@ def input_counts(op: Op, max_inputs: int = 4) -> range:
     """The numbers of inputs a node of ``op`` may be given, up to about ``max_inputs``.
 
     One count for unary and binary ops; for an n-ary op, the multiples of its
-    group size from one group up to ``max_inputs``. An op that reads its inputs
-    in groups declares the size in the op table as ``extra['arity_multiple']``
-    (``dot``, which reads ``(w1..wn, x1..xn)``, declares 2); others take any count.
+    group count from one group up to ``max_inputs`` (``dot``, which reads
+    ``(w1..wn, x1..xn)``, has two groups).
     """
-    if op.kind != "nary":
-        return range(op.arity, op.arity + 1)
-    multiple = int(op.extra.get("arity_multiple", 1))
-    top = max(multiple, max_inputs - max_inputs % multiple)
-    return range(multiple, top + 1, multiple)
+    return op.kind.input_counts(op, max_inputs)
 
 
 def apply_op(op: Op | str, inputs: Sequence[Value], constant: float | None = None) -> Value:
     """Make a node of ``op`` from Values, whatever the op's kind.
 
     ``inputs`` holds one Value for a unary op, two for a binary op and any
-    number for an n-ary op (which receives them as one tuple); ``constant`` is
-    the plain-number constant of a ``unary_param`` op (``c`` in ``x * c``) and
-    must be ``None`` for the other kinds.
+    number for an n-ary op; ``constant`` is the plain-number constant of a
+    ``unary_const`` op (``c`` in ``x * c``) and must be ``None`` for the other kinds.
 
     >>> from autograd import Value
     >>> apply_op("mul_const", [Value(3.0)], 2.0).data
     6.0
     """
     op = resolve_op(op)
-    fn = APPLY[op.name]
-    if op.kind == "nary":
-        if constant is not None:
-            raise TypeError(f"{op.name} takes no constant, got {constant!r}")
-        return fn(tuple(inputs))
-    if len(inputs) != op.arity:
-        raise TypeError(f"{op.name} takes {op.arity} input(s), got {len(inputs)}")
-    if op.kind == "unary_param":
-        if constant is None:
-            raise TypeError(f"{op.name} needs a constant (c in {op.doc!r})")
-        return fn(inputs[0], constant)
-    if constant is not None:
+    kind = op.kind
+    if kind is not NARY and len(inputs) != kind.arity:
+        raise TypeError(f"{op.name} takes {kind.arity} input(s), got {len(inputs)}")
+    if kind.constant and constant is None:
+        raise TypeError(f"{op.name} needs a constant (c in {op.doc!r})")
+    if not kind.constant and constant is not None:
         raise TypeError(f"{op.name} takes no constant, got {constant!r}")
-    return fn(*inputs)
+    return kind.apply(op, inputs, constant)
 
 
 def forward(op: Op, inputs: Sequence[float], constant: float | None = None) -> float:
     """The op's forward function on floats, with the calling convention of its kind."""
-    if op.kind == "nary":
-        return op.forward(list(inputs))
-    if op.kind == "unary_param":
-        return op.forward(inputs[0], constant)
-    return op.forward(*inputs)
+    return op.kind.forward(op, inputs, constant)
 
 
-def domain_of(op: Op, slot: int) -> _ops.Domain:
-    """The declared domain of input ``slot`` (n-ary ops declare one domain for all inputs)."""
-    return op.domain[min(slot, len(op.domain) - 1)]
+def domain_of(op: Op, slot: int, constant: float | None = None) -> Domain:
+    """The declared domain of input ``slot`` (at ``constant`` for an op whose domain
+    depends on it; without one, the domain that holds for every constant)."""
+    return op.domain_of(slot, constant)
 
 
 @dataclass(frozen=True)
@@ -253,7 +236,7 @@ class MLP:
         if len(self.inputs) != self.sizes[0] or len(self.targets) != self.sizes[-1]:
             raise ValueError("inputs and targets must match the first and last sizes")
         op = resolve_op(self.activation)
-        if op.kind not in ("unary", "unary_param") or (op.kind == "unary_param") != (
+        if op.kind.arity != 1 or op.kind is NARY or op.kind.constant != (
             self.slope is not None
         ):
             raise ValueError(

@@ -26,9 +26,11 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from .. import ops as _ops
+from ..declaration import BINARY, NARY, Op
+from ..declare import declared_ops
+from ..domains import REALS, Domain
 from ..engine import Value
 from ..modes import no_grad
-from ..ops import Domain, Op
 from .graphs import MLP, Expression, Step, domain_of, forward, input_counts, resolve_op
 
 __all__ = [
@@ -56,6 +58,15 @@ def inside(x: float, domain: Domain, margin: float = 0.0, bound: float = math.in
         and x in domain
         and all(abs(x - e) >= margin for e in domain.exclude)
     )
+
+
+def _away(point: float, margin: float, direction: float) -> float:
+    """``point + direction * margin``, nudged so that it is at least ``margin`` from ``point``
+    once rounded (1.0 + 0.001 is 0.000999... from 1.0)."""
+    x = point + direction * margin
+    while abs(x - point) < margin:
+        x = math.nextafter(x, direction * math.inf)
+    return x
 
 
 def _check_range(min_value: float, max_value: float, margin: float, who: str) -> None:
@@ -87,14 +98,14 @@ def reals(
     >>> s = reals(-5, 5, domain=POSITIVE, margin=0.1)   # floats in [0.1, 5]
     """
     _check_range(min_value, max_value, margin, "reals")
-    domain = domain or _ops.REALS
+    domain = domain or REALS
     # Pieces [a, b] with flags saying whether an end is itself excluded.
     lo, lo_open = min_value, False
     if domain.lo + margin >= lo:
-        lo, lo_open = domain.lo + margin, margin == 0
+        lo, lo_open = _away(domain.lo, margin, 1.0), margin == 0
     hi, hi_open = max_value, False
     if domain.hi - margin <= hi:
-        hi, hi_open = domain.hi - margin, margin == 0
+        hi, hi_open = _away(domain.hi, margin, -1.0), margin == 0
     pieces = [(lo, hi, lo_open, hi_open)]
     for e in sorted(domain.exclude):
         split = []
@@ -102,8 +113,8 @@ def reals(
             if e + margin < a or e - margin > b or (margin == 0 and not a <= e <= b):
                 split.append((a, b, a_open, b_open))
                 continue
-            split.append((a, e - margin, a_open, margin == 0))
-            split.append((e + margin, b, margin == 0, b_open))
+            split.append((a, _away(e, margin, -1.0), a_open, margin == 0))
+            split.append((_away(e, margin, 1.0), b, margin == 0, b_open))
         pieces = split
     parts = []
     for a, b, a_open, b_open in pieces:
@@ -137,7 +148,7 @@ def values(
 
 def _ops_list(ops: Sequence[Op | str] | None, who: str) -> tuple[Op, ...]:
     if ops is None:
-        return _ops.OPS
+        return declared_ops()
     if isinstance(ops, (str, Op)):
         ops = [ops]
     chosen = tuple(resolve_op(op) for op in ops)
@@ -172,7 +183,7 @@ def applications(
             for j in range(count)
         )
         c = None
-        if op.kind == "unary_param":
+        if op.kind.constant:
             c = draw(reals(-bound, bound, domain=op.param, margin=margin))
         try:
             y = forward(op, xs, c)
@@ -234,8 +245,8 @@ def expressions(
     @st.composite
     def draw_expression(draw: st.DrawFn) -> Expression:
         # The table is read at each draw: an op declared after the strategy was made is drawn.
-        chosen = given_ops or _ops.OPS
-        combiners = [op for op in chosen if op.kind in ("binary", "nary")]
+        chosen = given_ops or declared_ops()
+        combiners = [op for op in chosen if op.kind in (BINARY, NARY)]
         n = draw(st.integers(lo_n, hi_n))
         point = tuple(draw(reals(-bound, bound)) for _ in range(n))
         slots = list(point)
@@ -280,7 +291,7 @@ def expressions(
                 assert a is not None  # counts only holds counts every input can fill
                 args.append(a)
             c = None
-            if op.kind == "unary_param":
+            if op.kind.constant:
                 c = draw(reals(-bound, bound, domain=op.param, margin=margin))
             return Step(op, tuple(args), c)
 
@@ -395,7 +406,7 @@ def mlps(
         else [resolve_op(n).name for n in activations]
     )
     for name in names:
-        if resolve_op(name).kind not in ("unary", "unary_param"):
+        if resolve_op(name).kind.arity != 1:
             raise ValueError(f"mlps: activation {name!r} is not a unary op")
     if not names:
         raise ValueError("mlps: activations is empty")
@@ -411,7 +422,7 @@ def mlps(
         activation = draw(st.sampled_from(names))
         op = resolve_op(activation)
         slope = None
-        if op.kind == "unary_param":
+        if op.kind.constant:
             slope = draw(reals(-1.0, 1.0, domain=op.param, margin=margin))
         n_params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
         weight = reals(-weight_bound, weight_bound)

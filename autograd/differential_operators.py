@@ -13,14 +13,22 @@ call), the results are Values too, so the operators compose to any order:
 
 from __future__ import annotations
 
+import contextvars
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Value, _real, check_backward_step, topological_order
-from .modes import STATE, enable_grad
+from .anomaly import check_backward_step
+from .engine import Value, topological_order
+from .errors import DomainError
+from .modes import current_mode, enable_grad
+from .real_numbers import real as _real
 
 ArgNum = int | Sequence[int]
+
+# How many grad/value_and_grad/hessian calls are tracing a function in this thread.
+_TRACING: contextvars.ContextVar[int] = contextvars.ContextVar("chainrule_tracing", default=0)
 
 
 def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Any]:
@@ -28,6 +36,12 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
 
     With ``create_graph`` the results are Values built from the graph, so they
     can be differentiated again; otherwise they are floats.
+
+    This is the chain rule of ``backward()`` computed into a table instead of into
+    ``.grad``: each node, last made first, adds local derivative x its gradient into
+    its parents' entries. It cannot share backward()'s sweep, which lets each node
+    write into its parents' ``.grad`` directly (and a node of your own, a closure, can
+    only do that), because these gradients may be Values and ``.grad`` holds floats.
     """
     # No early stop at the inputs: an input may depend on another input, and the
     # paths through it count too.
@@ -35,13 +49,14 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
     grads: dict[Value, Any] = {root: 1.0}
     # Inside detect_anomaly() the steps are checked as in backward(); with create_graph
     # the derivative graph's own ops check themselves as they are made.
-    checked = STATE.anomaly and not create_graph
+    checked = current_mode().anomaly and not create_graph
     with enable_grad():
         for node in reversed(order):
             g = grads.get(node)
             if g is None:
                 continue
-            for parent, d in zip(node._prev, node._local_grads(create_graph)):
+            locals_ = _local_grads(node, create_graph)
+            for parent, d in zip(node._prev, locals_):
                 contribution = g if (type(d) is float and d == 1.0) else d * g
                 old = grads.get(parent)
                 total = contribution if old is None else old + contribution
@@ -49,6 +64,33 @@ def gradients(root: Value, inputs: Sequence[Value], create_graph: bool = False) 
                     check_backward_step(node, d, g, contribution, old or 0.0, total)
                 grads[parent] = total
     return [grads.get(x, 0.0) for x in inputs]
+
+
+def _local_grads(node: Value, symbolic: bool) -> list[Any]:
+    """A node's local derivatives, as differentiable Values when ``symbolic``.
+
+    Where a derivative is undefined (NaN) it must stay NaN when differentiated again,
+    not become a constant whose derivative is 0: ``node * nan`` depends on what the
+    node depends on, with NaN slopes, so a Hessian is NaN on both sides of its diagonal.
+    A derivative that cannot be formed at all (sqrt's at 0, 0.5 / sqrt(x)) is an error
+    in terms of the op the user wrote.
+    """
+    if not symbolic:
+        return node.local_grads()
+    try:
+        found = node.local_grads(True)
+    except (DomainError, ZeroDivisionError) as exc:
+        op = node.primitive
+        name = op.name if op is not None else node._op
+        inputs = ", ".join(repr(p.data) for p in node._prev[:4])
+        raise DomainError(
+            f"{name} at {inputs}: its derivative cannot be differentiated there (it is "
+            f"infinite or undefined at this point of {name}'s domain"
+            f"{': ' + str(op.domains(node.constant)[0]) if op is not None else ''}), so a "
+            f"second or higher derivative does not exist. Move the point inside the domain.",
+            name, tuple(p.data for p in node._prev),
+        ) from exc
+    return [node * math.nan if type(d) is float and d != d else d for d in found]
 
 
 def _argnums(argnum: ArgNum, nargs: int, name: str) -> tuple[int, ...]:
@@ -77,8 +119,7 @@ def _trace(
     the arguments (Values) or in the thread's trace depth (the function closes over
     an outer Value): the results must then be Values, differentiable again.
     """
-    state = STATE
-    nested = state.tracing > 0 or any(
+    nested = _TRACING.get() > 0 or any(
         isinstance(a, Value) for a in (*args, *kwargs.values())
     )
     call = [Value(a) if type(a) is float else a for a in args]
@@ -87,11 +128,11 @@ def _trace(
             a = args[i]
             # A fresh node per argument, so repeated or shared arguments stay apart.
             call[i] = a + 0.0 if isinstance(a, Value) else Value(_real(a, f"{name}: arg {i}"))
-        state.tracing += 1
+        token = _TRACING.set(_TRACING.get() + 1)
         try:
             out = fun(*call, **kwargs)
         finally:
-            state.tracing -= 1
+            _TRACING.reset(token)
     if not isinstance(out, Value):
         out = Value(_real(out, f"{name}: the function's result"))
         warnings.warn(

@@ -1,0 +1,284 @@
+"""From a declared op to its node class and its constructor.
+
+Each op gets a subclass of ``Value`` whose methods say how its gradient flows back
+(``_backward``, ``local_grads``) by calling the op's ``deriv``, and a constructor
+that computes the value with ``forward`` and makes the node. The constructors are
+the engine's hot path: every op of every forward pass comes through one, so each
+reads the thread's mode once and sets the node's slots directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .anomaly import check_forward, describe_input
+from .declaration import BINARY, NARY, UNARY, UNARY_CONST, Op
+from .engine import Value
+from .errors import DomainError
+from .modes import current_mode
+from .real_numbers import is_real, preview
+
+_new = object.__new__
+
+
+# --- errors a constructor raises: the graph is unchanged when they do --------------------
+
+
+def _given(op: Op, inputs: Sequence[Value], c: Any) -> str:
+    if op.kind is NARY:
+        shown = ", ".join(describe_input(v) for v in inputs[:8])
+        return f"xs = [{shown}{', ...' if len(inputs) > 8 else ''}]"
+    parts = [f"{n} = {describe_input(v)}" for n, v in zip(op.kind.operands, inputs)]
+    if c is not None:
+        parts.append(f"{op.param_name if op.kind is UNARY_CONST else 'c'} = {c!r}")
+    return ", ".join(parts)
+
+
+def domain_error(op: Op, inputs: Sequence[Value], c: Any, exc: Exception) -> Exception:
+    """The error for an input outside the op's domain, naming the op, the values, the fix."""
+    message = (
+        f"{op.name} ({op.doc}) with {_given(op, inputs, c)}: {exc}. The op was not applied "
+        f"and the graph is unchanged; keep the input inside the domain (for example, clamp "
+        f"it) first."
+    )
+    if isinstance(exc, ZeroDivisionError):
+        return ZeroDivisionError(message)
+    return DomainError(message, op.name, tuple(v.data for v in inputs))
+
+
+def _not_a_float(x: Any) -> str:
+    if isinstance(x, Value):
+        return (f"holds a Value ({preview(x)}), not a number: write `w.data -= lr * w.grad` "
+                f"(or `w.data = (w - lr * w.grad).data`) to update a Value in place")
+    return f"holds {type(x).__name__} {preview(x)}; .data must be a float"
+
+
+def bad_result(op: Op, inputs: Sequence[Value], c: Any, y: Any) -> float:
+    """The forward value as a float, or a TypeError naming the input whose ``.data`` is not
+    a number (a Value stored in ``.data`` is the usual mistake) or the op that returned it."""
+    for i, v in enumerate(inputs):
+        if type(v.data) is not float and not is_real(v.data):
+            name = repr(v.label) if v.label else f"input {i} of {op.name}"
+            raise TypeError(f"{op.name}: {name} (a Value) {_not_a_float(v.data)}. Nothing "
+                            f"was changed.")
+    if is_real(y):
+        return float(y)
+    raise TypeError(f"{op.name}'s forward returned {type(y).__name__} {preview(y)} for "
+                    f"{_given(op, inputs, c)}; a forward must return a real number")
+
+
+# --- node classes ---------------------------------------------------------------------------
+
+
+def node_class(op: Op) -> type[Value]:
+    """The subclass of Value whose instances are the nodes of ``op``."""
+    d, kind = op.deriv, op.kind
+    namespace: dict[str, Any] = {"__slots__": (), "primitive": op,
+                                 "__doc__": f"A node made by the {op.name!r} op: {op.doc}"}
+    if kind is UNARY:
+
+        def _prev(self: Value) -> tuple[Value, ...]:
+            return (self._a,)
+
+        def _backward(self: Value) -> None:
+            x = self._a
+            x.grad += d(x.data, self.data) * self.grad
+
+        def local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+            x = self._a
+            return [d(x, self) if symbolic else d(x.data, self.data)]
+
+    elif kind is UNARY_CONST:
+
+        def _prev(self: Value) -> tuple[Value, ...]:
+            return (self._a,)
+
+        def _backward(self: Value) -> None:
+            x = self._a
+            x.grad += d(x.data, self.data, self._b) * self.grad
+
+        def local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+            x = self._a
+            return [d(x, self, self._b) if symbolic else d(x.data, self.data, self._b)]
+
+        namespace["constant"] = property(lambda self: self._b, doc=Value.constant.__doc__)
+
+    elif kind is BINARY:
+
+        def _prev(self: Value) -> tuple[Value, ...]:
+            return (self._a, self._b)
+
+        def _backward(self: Value) -> None:
+            a, b, g = self._a, self._b, self.grad
+            da, db = d(a.data, b.data, self.data)
+            a.grad += da * g
+            b.grad += db * g
+
+        def local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+            a, b = self._a, self._b
+            return list(d(a, b, self) if symbolic else d(a.data, b.data, self.data))
+
+    else:
+        groups = kind.groups
+
+        def _prev(self: Value) -> tuple[Value, ...]:
+            return self._a
+
+        if op.groups == 1:
+
+            def _backward(self: Value) -> None:
+                g = self.grad
+                parents = self._a
+                for p, dp in zip(parents, d([p.data for p in parents], self.data)):
+                    p.grad += dp * g
+
+        else:
+
+            def _backward(self: Value) -> None:
+                g = self.grad
+                parents = self._a
+                datas = [p.data for p in parents]
+                for p, dp in zip(parents, d(*groups(op, datas), self.data)):
+                    p.grad += dp * g
+
+        def local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+            parents = self._a
+            if symbolic:
+                return list(d(*groups(op, list(parents)), self))
+            return list(d(*groups(op, [p.data for p in parents]), self.data))
+
+    if kind is not UNARY_CONST and "{c}" not in op.symbol:
+        namespace["_op"] = op.symbol
+    else:
+        namespace["_op"] = property(lambda self: op.symbol_for(self._b))
+    _backward.__doc__ = Value._backward.__doc__
+    local_grads.__doc__ = Value.local_grads.__doc__
+    namespace.update(_prev=property(_prev, doc="The parents of this node, in order."),
+                     _backward=_backward, local_grads=local_grads)
+    cls = type(f"Value[{op.name}]", (Value,), namespace)
+    cls.__module__ = Value.__module__
+    # Python's own messages ("unsupported operand type(s) for +: 'Value' and 'str'") use
+    # __name__; the qualified name keeps the op, so pickling a node fails loudly.
+    cls.__name__ = "Value"
+    return cls
+
+
+# --- constructors -----------------------------------------------------------------------------
+# One per kind. They differ only in their arguments and in which slots hold the parents;
+# they are written out rather than sharing a helper because an extra call per op costs
+# about a fifth of the op.
+
+
+def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
+    """``apply(*inputs)``: a node of ``op`` from Values (and its constant), checked."""
+    f, kind = op.forward, op.kind
+    catch = (ValueError, ZeroDivisionError)
+
+    if kind is UNARY:
+
+        def apply(x: Value) -> Value:
+            try:
+                y = f(x.data)
+            except catch as exc:
+                raise domain_error(op, (x,), None, exc) from None
+            if type(y) is not float or type(x.data) is not float:
+                y = bad_result(op, (x,), None, y)
+            m = current_mode()
+            if m.recording:
+                out = _new(cls)
+                out._a = x
+            else:
+                out = _new(Value)
+                out._a = None
+            out.data = y
+            out.grad = 0.0
+            out._b = None
+            out._label = ""
+            out._scope = m.scope
+            if m.anomaly:
+                check_forward(out, op.name, (x,), None)
+            return out
+
+    elif kind is UNARY_CONST:
+
+        def apply(x: Value, c: Any) -> Value:  # type: ignore[misc]
+            try:
+                y = f(x.data, c)
+            except catch as exc:
+                raise domain_error(op, (x,), c, exc) from None
+            if type(y) is not float or type(x.data) is not float:
+                y = bad_result(op, (x,), c, y)
+            m = current_mode()
+            if m.recording:
+                out = _new(cls)
+                out._a = x
+                out._b = c
+            else:
+                out = _new(Value)
+                out._a = None
+                out._b = None
+            out.data = y
+            out.grad = 0.0
+            out._label = ""
+            out._scope = m.scope
+            if m.anomaly:
+                check_forward(out, op.name, (x,), c)
+            return out
+
+    elif kind is BINARY:
+
+        def apply(a: Value, b: Value) -> Value:  # type: ignore[misc]
+            try:
+                y = f(a.data, b.data)
+            except catch as exc:
+                raise domain_error(op, (a, b), None, exc) from None
+            if type(y) is not float or type(a.data) is not float or type(b.data) is not float:
+                y = bad_result(op, (a, b), None, y)
+            m = current_mode()
+            if m.recording:
+                out = _new(cls)
+                out._a = a
+                out._b = b
+            else:
+                out = _new(Value)
+                out._a = None
+                out._b = None
+            out.data = y
+            out.grad = 0.0
+            out._label = ""
+            out._scope = m.scope
+            if m.anomaly:
+                check_forward(out, op.name, (a, b), None)
+            return out
+
+    else:
+        split = kind.groups
+
+        def apply(*parents: Value) -> Value:  # type: ignore[misc]
+            datas = [p.data for p in parents]
+            try:
+                y = f(datas) if op.groups == 1 else f(*split(op, datas))
+            except catch as exc:
+                raise domain_error(op, parents, None, exc) from None
+            except TypeError:  # a forward that refuses non-floats (fsum, float.__mul__)
+                y = None
+            if type(y) is not float:
+                y = bad_result(op, parents, None, y)
+            m = current_mode()
+            if m.recording:
+                out = _new(cls)
+                out._a = parents
+            else:
+                out = _new(Value)
+                out._a = None
+            out.data = y
+            out.grad = 0.0
+            out._b = None
+            out._label = ""
+            out._scope = m.scope
+            if m.anomaly:
+                check_forward(out, op.name, parents, None)
+            return out
+
+    return apply
