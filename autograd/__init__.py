@@ -18,12 +18,13 @@ The layers, each importing only those before it: numbers, domains and modes
 from typing import TYPE_CHECKING, Any
 
 from .atomic_files import atomic_write
+from .closure_node import ClosureNode
 from .composites import log_softmax, softmax
 from .declaration import Kind, Op
 from .declare import declared_ops, defop, lookup, undefop
 from .differential_operators import grad, gradients, hessian, value_and_grad
 from .domains import Domain
-from .engine import ClosureNode, Value, topological_order
+from .engine import Value, topological_order
 from .errors import AnomalyError, ClosureDerivativeError, DomainError
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import OPS, dot, logsumexp, mean, sum  # declaring the ops builds Value's surface

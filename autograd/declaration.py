@@ -12,10 +12,11 @@ The four kinds and the signatures they call::
     unary        forward(x)          deriv(x, out)          -> dx
     unary_const  forward(x, c)       deriv(x, out, c)       -> dx        (c: a plain number)
     binary       forward(a, b)       deriv(a, b, out)       -> (da, db)
-    nary         forward(*groups)    deriv(*groups, out)    -> [d for each input, in order]
+    nary         forward(xs)         deriv(xs, out)         -> [d for each input, in order]
 
-An n-ary op reads its inputs in ``groups`` lists of equal length: ``sum`` one list,
-``dot`` two (weights, then inputs).
+An n-ary op may read its inputs in several lists of one length (``groups``): ``dot``
+reads two, weights and inputs, as ``forward(ws, xs)`` and ``deriv(ws, xs, out) ->
+(dws, dxs)``, one list of derivatives per group.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ class _Nary(Kind):
         return op.forward(*self.groups(op, inputs))
 
     def deriv(self, op: Op, inputs: Sequence[Any], out: Any, c: Any = None) -> list[Any]:
-        return list(op.deriv(*self.groups(op, inputs), out))
+        found = op.deriv(*self.groups(op, inputs), out)
+        return list(found) if op.groups == 1 else [d for group in found for d in group]
 
 
 UNARY, UNARY_CONST, BINARY, NARY = _Unary(), _UnaryConst(), _Binary(), _Nary()

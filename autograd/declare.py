@@ -103,8 +103,9 @@ def defop(
       constant's domain in ``param`` (and its name and default in ``param_name``,
       ``param_default``);
     * ``'binary'``: ``forward(a, b)``, ``deriv(a, b, out) -> (da, db)``;
-    * ``'nary'``: ``forward(*groups)``, ``deriv(*groups, out) -> [one per input]``,
-      reading ``groups`` lists of inputs (``dot`` reads weights, then inputs).
+    * ``'nary'``: ``forward(xs)``, ``deriv(xs, out) -> [one per input]``; with
+      ``groups=k`` it reads k lists of one length, ``forward(ws, xs)`` and
+      ``deriv(ws, xs, out) -> (dws, dxs)`` (``dot`` reads weights, then inputs).
 
     ``forward`` raises ValueError outside the domain (ZeroDivisionError at a pole);
     ``domain`` says where the op is defined and smooth, one :class:`~autograd.Domain`
@@ -357,18 +358,19 @@ def _attach_operator(spelling: str, unary: bool) -> None:
             delattr(Value, dunder)
         return
     name, rname = OPERATORS[spelling]
-    both = next((o.apply for o in ops if o.kind is BINARY), None)
+    both = next((o for o in ops if o.kind is BINARY), None)
     right = next((o.apply for o in ops if o.kind is UNARY_CONST and "right" in o.sides), None)
     left = next((o.apply for o in ops if o.kind is UNARY_CONST and "left" in o.sides), None)
 
-    def forward(self: Value, other: Any) -> Any:
-        if isinstance(other, Value):
-            return NotImplemented if both is None else both(self, other)
-        c = constant(other)
-        return NotImplemented if c is None or right is None else right(self, c)
+    if both is not None:  # the binary op's own constructor, taking a constant too
+        forward = constructor(both, _NODE_CLASSES[both.name], right)
+    else:
+        def forward(self: Value, other: Any) -> Any:
+            c = None if isinstance(other, Value) else constant(other)
+            return NotImplemented if c is None or right is None else right(self, c)
 
     def reflected(self: Value, other: Any) -> Any:
-        c = constant(other)
+        c = other if other.__class__ is float else constant(other)
         return NotImplemented if c is None or left is None else left(self, c)
 
     forward.__name__ = forward.__qualname__ = name

@@ -11,15 +11,14 @@ Unary nodes keep their parent in ``_a`` and, if the op takes a plain-number cons
 a tuple of parents in ``_a``. A leaf has ``_a = None``.
 
 Nodes made the lecture's way, ``Value(data, (a, b), '*')`` with a ``_backward`` closure
-assigned afterwards, are :class:`ClosureNode`\\ s: they work everywhere a derivative
-as a number is enough, and their closure refers to the node itself, so they do make a
-reference cycle (freed by Python's cycle collector, later and at some cost).
+assigned afterwards, are ``ClosureNode``\\ s (:mod:`.closure_node`): their closure refers
+to the node itself, so they do make a reference cycle.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .modes import current_mode
@@ -74,6 +73,8 @@ class Value(ValueSurface):
         # Value(data, children, op): a node of the lecture's own ops, with a class of its own.
         if cls is Value and (args[1:3] != () and any(args[1:3])
                              or kwargs.get("_children") or kwargs.get("_op")):
+            from .closure_node import ClosureNode
+
             return object.__new__(ClosureNode)
         return object.__new__(cls)
 
@@ -239,18 +240,22 @@ def _compared(other: Any) -> float:
 
 
 def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
-    """The nodes of ``root``'s graph, parents before children, first parent first, root last.
+    """The nodes of ``root``'s graph, parents before children, root last.
 
-    Only the interior nodes (nodes with parents) unless ``leaves=True``. The
-    walk is an iterative depth-first search: no recursion limit. Every
-    renderer numbers nodes in this order.
+    Only the interior nodes (nodes with parents) unless ``leaves=True``, when
+    every node comes in the order renderers number them (first parent first).
+    The walk is an iterative depth-first search: no recursion limit.
     """
+    if leaves:
+        return _all_nodes(root)
     order: list[Value] = []
-    if not leaves and root._a is None:
+    if root._a is None:
         return order
     seen: set[Value] = set()
     stack: list[Any] = [root]
     push, pop, mark, append = stack.append, stack.pop, seen.add, order.append
+    # The hot loop of every backward(): parents are read from the slots directly (a
+    # tuple in _a, or _a and, unless it holds a constant or nothing, _b).
     while stack:
         node = pop()
         if node is None:  # all parents of the node below the marker are done
@@ -259,91 +264,36 @@ def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
         if node in seen:
             continue
         mark(node)
-        if node._a is None:
-            if leaves:
-                append(node)
-            continue
         push(node)
         push(None)
-        for parent in reversed(node._prev):
-            if (leaves or parent._a is not None) and parent not in seen:
-                push(parent)
+        a = node._a
+        if a.__class__ is tuple:
+            for p in a:
+                if p._a is not None and p not in seen:
+                    push(p)
+        else:
+            if a._a is not None and a not in seen:
+                push(a)
+            b = node._b
+            if b is not None and b.__class__ is not float and b._a is not None and b not in seen:
+                push(b)
     return order
 
 
-def _no_backward() -> None:
-    """A node of your own whose closure was never assigned passes nothing back."""
-
-
-class ClosureNode(Value):
-    """A node made the lecture's way: ``out = Value(data, (a, b), '*')``, then
-    ``out._backward = closure``.
-
-    ``backward()`` runs the closure in topological order like any node's. Its local
-    derivatives as numbers are found by running the closure once with ``out.grad = 1``
-    (gradients put back after), so ``grad()``, ``check_grads`` and ``explain`` work; as
-    differentiable Values they cannot be had from a closure (``grad(grad(f))``,
-    ``hessian``): declare the op with :func:`autograd.defop` for those. The closure
-    refers to ``out``, which refers to the closure: a reference cycle per node.
-    """
-
-    __slots__ = ("_op", "_backward")
-
-    _op: str
-    _backward: Callable[[], None]
-
-    def __init__(self, data: Any, _children: Any = (), _op: Any = "", label: str = "") -> None:
-        children = _children_tuple(_children)
-        if not isinstance(_op, str):
-            raise TypeError(f"Value(..., _op=...) needs a str, got {type(_op).__name__} "
-                            f"{preview(_op)}")
-        Value.__init__(self, data, label=label)
-        self._a = children if children and current_mode().recording else None
-        self._op = _op
-        self._backward = _no_backward
-
-    @property
-    def _prev(self) -> tuple[Value, ...]:
-        return self._a or ()
-
-    def local_grads(self, symbolic: bool = False) -> list[Any]:
-        """Found by running the closure once with ``grad = 1``; every gradient it touches is
-        put back. A parent used twice gets its whole derivative at its first position (the
-        closure adds both uses into one ``.grad``)."""
-        if symbolic:
-            from .errors import ClosureDerivativeError
-
-            raise ClosureDerivativeError(self)
-        parents = self._prev
-        unique = list(dict.fromkeys(parents))
-        with _BACKWARD_LOCK:
-            saved = [(p, p.grad) for p in unique]
-            saved_out = self.grad
-            try:
-                for p in unique:
-                    p.grad = 0.0
-                self.grad = 1.0
-                self._backward()
-                found = {p: p.grad for p in unique}
-            finally:
-                for p, g in saved:
-                    p.grad = g
-                self.grad = saved_out
-        return [real(found.pop(p, 0.0), f"the _backward of a {self._op!r} node")
-                for p in parents]
-
-
-def _children_tuple(children: Any) -> tuple[Value, ...]:
-    if isinstance(children, (str, bytes)) or not isinstance(children, Iterable):
-        raise TypeError(
-            f"Value(data, _children, _op, label=...): _children must be the Values this one "
-            f"is made from (a tuple), got {type(children).__name__} {preview(children)}; to "
-            f"label a Value write Value(data, label='...')"
-        )
-    items = tuple(children)
-    for i, item in enumerate(items):
-        if not isinstance(item, Value):
-            raise TypeError(f"Value(data, _children=...): child {i} is {type(item).__name__} "
-                            f"{preview(item)}; children must be Values")
-    return items
-
+def _all_nodes(root: Value) -> list[Value]:
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())
+        elif node not in seen:
+            seen.add(node)
+            if node._a is None:
+                order.append(node)
+                continue
+            stack.append(node)
+            stack.append(None)
+            stack.extend(p for p in reversed(node._prev) if p not in seen)
+    return order

@@ -24,20 +24,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Mode:
     """How new ops behave in this thread: record parents, under which scope, checked or not."""
 
-    __slots__ = ("recording", "scope", "anomaly", "outer")
+    __slots__ = ("recording", "scope", "anomaly", "outer", "inner")
 
     def __init__(self, recording: bool, scope: Any, anomaly: bool, outer: Mode | None) -> None:
         self.recording = recording
         self.scope = scope  # a scopes.ScopeName ('' at the top level)
         self.anomaly = anomaly
         self.outer = outer  # the mode this one replaced (restored when its block ends)
+        # The modes of the scopes entered from this one, by (name, kind): see scopes.py.
+        self.inner: dict[Any, Mode] | None = None
 
 
 
-_MODE: contextvars.ContextVar[Mode] = contextvars.ContextVar("chainrule_mode")
 _DEFAULT = Mode(recording=True, scope=TOP, anomaly=False, outer=None)
+_MODE: contextvars.ContextVar[Mode] = contextvars.ContextVar("chainrule_mode", default=_DEFAULT)
 #: The mode of the calling thread: every op calls this once.
-current_mode: Callable[[], Mode] = functools.partial(_MODE.get, _DEFAULT)
+current_mode: Callable[[], Mode] = _MODE.get
+
+
+#: Make a mode the calling thread's (blocks push a mode whose ``outer`` is the current one).
+set_mode: Callable[[Mode], object] = _MODE.set
 
 
 def pop_mode() -> None:

@@ -17,7 +17,7 @@ from .declaration import BINARY, NARY, UNARY, UNARY_CONST, Op
 from .engine import Value
 from .errors import DomainError
 from .modes import current_mode
-from .real_numbers import is_real, preview
+from .real_numbers import constant, is_real, preview
 
 _new = object.__new__
 
@@ -66,6 +66,17 @@ def bad_result(op: Op, inputs: Sequence[Value], c: Any, y: Any) -> float:
         return float(y)
     raise TypeError(f"{op.name}'s forward returned {type(y).__name__} {preview(y)} for "
                     f"{_given(op, inputs, c)}; a forward must return a real number")
+
+
+def _not_values(op: Op, a: Any, b: Any, right: Callable[..., Value] | None) -> Any:
+    """A binary op given something that is not a Value: as an operator, a number goes to the
+    op of the constant and anything else is NotImplemented; called directly, an error."""
+    if right is not None:
+        c = constant(b)
+        return NotImplemented if c is None else right(a, c)
+    bad = a if not isinstance(a, Value) else b
+    raise TypeError(f"{op.name}.apply needs Values, got {type(bad).__name__} {preview(bad)}; "
+                    f"call the op itself, {op.name}(a, b), to convert plain numbers")
 
 
 # --- node classes ---------------------------------------------------------------------------
@@ -120,7 +131,7 @@ def node_class(op: Op) -> type[Value]:
             return list(d(a, b, self) if symbolic else d(a.data, b.data, self.data))
 
     else:
-        groups = kind.groups
+        split = kind.groups
 
         def _prev(self: Value) -> tuple[Value, ...]:
             return self._a
@@ -133,20 +144,33 @@ def node_class(op: Op) -> type[Value]:
                 for p, dp in zip(parents, d([p.data for p in parents], self.data)):
                     p.grad += dp * g
 
-        else:
+        elif op.groups == 2:  # one list of derivatives per group: dot's weights and inputs
 
             def _backward(self: Value) -> None:
                 g = self.grad
                 parents = self._a
-                datas = [p.data for p in parents]
-                for p, dp in zip(parents, d(*groups(op, datas), self.data)):
+                n = len(parents) >> 1
+                ws, xs = parents[:n], parents[n:]
+                dws, dxs = d([p.data for p in ws], [p.data for p in xs], self.data)
+                for p, dp in zip(ws, dws):
                     p.grad += dp * g
+                for p, dp in zip(xs, dxs):
+                    p.grad += dp * g
+
+        else:
+
+            def _backward(self: Value) -> None:
+                g = self.grad
+                groups = split(op, self._a)
+                found = d(*[[p.data for p in group] for group in groups], self.data)
+                for group, ds in zip(groups, found):
+                    for p, dp in zip(group, ds):
+                        p.grad += dp * g
 
         def local_grads(self: Value, symbolic: bool = False) -> list[Any]:
             parents = self._a
-            if symbolic:
-                return list(d(*groups(op, list(parents)), self))
-            return list(d(*groups(op, [p.data for p in parents]), self.data))
+            return kind.deriv(op, parents if symbolic else [p.data for p in parents],
+                              self if symbolic else self.data)
 
     if kind is not UNARY_CONST and "{c}" not in op.symbol:
         namespace["_op"] = op.symbol
@@ -170,8 +194,13 @@ def node_class(op: Op) -> type[Value]:
 # about a fifth of the op.
 
 
-def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
-    """``apply(*inputs)``: a node of ``op`` from Values (and its constant), checked."""
+def constructor(op: Op, cls: type[Value],
+                constant_op: Callable[..., Value] | None = None) -> Callable[..., Value]:
+    """``apply(*inputs)``: a node of ``op`` from Values (and its constant), checked.
+
+    For a binary op, ``constant_op`` makes it an operator method (``Value.__mul__``): a
+    plain-number right operand goes to that op (``x * 2``).
+    """
     f, kind = op.forward, op.kind
     catch = (ValueError, ZeroDivisionError)
 
@@ -188,12 +217,12 @@ def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
             if m.recording:
                 out = _new(cls)
                 out._a = x
+                out._b = None  # the graph walk reads it (a second parent, or a constant)
             else:
                 out = _new(Value)
                 out._a = None
             out.data = y
             out.grad = 0.0
-            out._b = None
             out._label = ""
             out._scope = m.scope
             if m.anomaly:
@@ -217,7 +246,6 @@ def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
             else:
                 out = _new(Value)
                 out._a = None
-                out._b = None
             out.data = y
             out.grad = 0.0
             out._label = ""
@@ -227,13 +255,23 @@ def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
             return out
 
     elif kind is BINARY:
+        # Behind an operator (``a * b``) the right operand may be a plain number: then the
+        # op of the constant (``x * 2``) makes the node, and anything else is
+        # NotImplemented, so Python's own message names the type.
+        right = constant_op
 
         def apply(a: Value, b: Value) -> Value:  # type: ignore[misc]
+            if right is not None and b.__class__ is float:
+                return right(a, b)
+            if not isinstance(b, Value):
+                return _not_values(op, a, b, right)
+            ad = a.data
+            bd = b.data
             try:
-                y = f(a.data, b.data)
+                y = f(ad, bd)
             except catch as exc:
                 raise domain_error(op, (a, b), None, exc) from None
-            if type(y) is not float or type(a.data) is not float or type(b.data) is not float:
+            if type(y) is not float or type(ad) is not float or type(bd) is not float:
                 y = bad_result(op, (a, b), None, y)
             m = current_mode()
             if m.recording:
@@ -243,7 +281,6 @@ def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
             else:
                 out = _new(Value)
                 out._a = None
-                out._b = None
             out.data = y
             out.grad = 0.0
             out._label = ""
@@ -274,7 +311,6 @@ def constructor(op: Op, cls: type[Value]) -> Callable[..., Value]:
                 out._a = None
             out.data = y
             out.grad = 0.0
-            out._b = None
             out._label = ""
             out._scope = m.scope
             if m.anomaly:

@@ -196,7 +196,7 @@ sum = defop("sum", _fsum, lambda xs, out: [1.0] * len(xs),
             kind="nary", empty=0.0, doc="x1 + x2 + ... + xn", builtin=True)
 mean = defop("mean", _mean, lambda xs, out: [1.0 / len(xs)] * len(xs),
              kind="nary", doc="(x1 + ... + xn) / n", builtin=True)
-dot = defop("dot", _dot, lambda ws, xs, out: [*xs, *ws],
+dot = defop("dot", _dot, lambda ws, xs, out: (xs, ws),
             kind="nary", groups=2, empty=0.0, formula="dot({xs})",
             doc="w1*x1 + ... + wn*xn over the inputs (w1..wn, x1..xn)", builtin=True)
 logsumexp = defop("logsumexp", _logsumexp, lambda xs, out: [exp(x - out) for x in xs],

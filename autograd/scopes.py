@@ -51,16 +51,29 @@ class scope(ModeBlock):
         self.kind = kind or None
 
     def inside(self, outer: Mode) -> Mode:
+        # A module's scope is entered on every call, from the same outer mode: modes are
+        # immutable, so the one made the first time is kept on the outer one and reused.
+        key = (self.name, self.kind)
+        made = outer.inner
+        if made is None:
+            made = outer.inner = {}
+        else:
+            mode = made.get(key)
+            if mode is not None:
+                return mode
         within = outer.scope
         cache = within.inner if within else _TOP_LEVEL
-        key = (self.name, self.kind)
         full = cache.get(key)
         if full is None:
             if len(cache) >= CACHE_LIMIT:
                 cache.clear()
             full = cache[key] = ScopeName(f"{within}.{self.name}" if within else self.name,
                                           self.kind, within or None)
-        return Mode(outer.recording, full, outer.anomaly, outer)
+        mode = Mode(outer.recording, full, outer.anomaly, outer)
+        if len(made) >= CACHE_LIMIT:
+            made.clear()
+        made[key] = mode
+        return mode
 
     def __enter__(self) -> str:  # type: ignore[override]
         super().__enter__()
