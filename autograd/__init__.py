@@ -17,6 +17,8 @@ The layers, each importing only those before it: numbers, domains and modes
 
 from typing import TYPE_CHECKING, Any
 
+from .accumulation import GradientAccumulationWarning, warn_accumulation
+from .anomaly import mark_library
 from .atomic_files import atomic_write
 from .closure_node import ClosureNode
 from .composites import log_softmax, softmax
@@ -71,6 +73,7 @@ __all__ = [
     "ClosureNode",
     "Domain",
     "DomainError",
+    "GradientAccumulationWarning",
     "GraphTooLargeError",
     "GraphvizEngineError",
     "GraphvizEngineNotFound",
@@ -93,6 +96,7 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "lookup",
+    "mark_library",
     "mean",
     "no_grad",
     "render",
@@ -108,6 +112,7 @@ __all__ = [
     "topological_order",
     "undefop",
     "value_and_grad",
+    "warn_accumulation",
 ]
 
 

@@ -16,8 +16,22 @@ from typing import Any
 
 from .errors import AnomalyError
 
-# The packages of this distribution: a source line inside them is not the user's.
-_LIBRARY_PACKAGES = ("autograd", "nn")
+# Packages whose source lines are not the user's: autograd, and libraries built on it that
+# say so with mark_library (nn does).
+_LIBRARY_PACKAGES = {"autograd"}
+
+
+def mark_library(package: str) -> None:
+    """Mark ``package`` as a library built on autograd: inside ``detect_anomaly()`` a node
+    made by its code is reported at the line of *your* code that called into it, with the
+    library's line in parentheses (``model.py:12: out = model(x) (in nn/layers.py:134)``).
+
+    >>> import autograd
+    >>> autograd.mark_library("mylib")
+    """
+    if not isinstance(package, str) or not package.isidentifier():
+        raise ValueError(f"mark_library needs a top-level package name, got {package!r}")
+    _LIBRARY_PACKAGES.add(package)
 
 
 def _in_library(frame: Any) -> bool:

@@ -11,8 +11,8 @@ ops of :mod:`autograd.ops` are declared this way too, so the table is the surfac
 ...              doc="arctangent", replace=True)
 >>> y = atan(Value(0.5)); y.backward(); round(y.data, 6)
 0.463648
->>> atan(0.5) == math.atan(0.5), grad(grad(atan))(0.5) == -2 * 0.5 / (1 + 0.25) ** 2
-(True, True)
+>>> atan(0.5) == math.atan(0.5), round(grad(grad(atan))(0.5), 12)
+(True, -0.64)
 >>> undefop("atan")
 """
 

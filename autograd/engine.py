@@ -10,9 +10,8 @@ Unary nodes keep their parent in ``_a`` and, if the op takes a plain-number cons
 (``x * 2``), the constant in ``_b``; binary nodes keep both parents; n-ary nodes keep
 a tuple of parents in ``_a``. A leaf has ``_a = None``.
 
-Nodes made the lecture's way, ``Value(data, (a, b), '*')`` with a ``_backward`` closure
-assigned afterwards, are ``ClosureNode``\\ s (:mod:`.closure_node`): their closure refers
-to the node itself, so they do make a reference cycle.
+Nodes made the lecture's way, ``Value(data, (a, b), '*')`` and a ``_backward`` closure,
+are ClosureNodes (:mod:`.closure_node`), and do make a reference cycle each.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import accumulation
 from .modes import current_mode
 from .real_numbers import constant, preview, real
 from .scope_names import ScopeName, as_scope_name
@@ -175,9 +175,8 @@ class Value(ValueSurface):
     def __pos__(self) -> Value:
         return self
 
-    # The arithmetic operators (+ - * / **, unary -, abs) and the methods (exp, log,
-    # tanh, ...) are the declared ops of autograd/ops.py: declaring an op attaches them.
-
+    # The operators (+ - * / ** - abs) and methods (exp, tanh, ...) are the declared ops of
+    # autograd/ops.py: declaring an op attaches them.
     # --- gradients ---------------------------------------------------------------------
 
     def detach(self) -> Value:
@@ -202,6 +201,8 @@ class Value(ValueSurface):
         checked = current_mode().anomaly
         with _BACKWARD_LOCK:
             order = topological_order(self)
+            if accumulation.watching():
+                accumulation.check(order)
             if checked:
                 from .anomaly import checked_step, start_checked
 
@@ -280,7 +281,7 @@ def topological_order(root: Value, *, leaves: bool = False) -> list[Value]:
     return order
 
 
-def _all_nodes(root: Value) -> list[Value]:
+def _all_nodes(root: Value) -> list[Value]:  # topological_order(root, leaves=True)
     order: list[Value] = []
     seen: set[Value] = set()
     stack: list[Any] = [root]

@@ -16,6 +16,8 @@ Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers`,
 matplotlib: ``pip install "chainrule[plot]"``; import it explicitly).
 """
 
+import autograd as _autograd
+
 from . import data, init, losses, optim
 from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
 from .losses import (
@@ -90,3 +92,6 @@ __all__ = [
     "predict",
     "save",
 ]
+
+# Inside detect_anomaly(), a node an nn module makes is reported at the user's line.
+_autograd.mark_library("nn")
