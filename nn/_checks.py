@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import numbers
 import random
+import reprlib
 from typing import Any
+
+from autograd import Value
 
 Seed = int | random.Random | None
 
@@ -27,7 +30,7 @@ def as_rng(seed: Seed, what: str = "seed") -> random.Random:
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
-            f"{what} needs an int, a random.Random or None, got {type(seed).__name__} {seed!r}"
+            f"{what} needs an int, a random.Random or None, got {typed(seed)}"
         )
     return random.Random(int(seed))
 
@@ -44,7 +47,7 @@ def _is_numpy_bool(x: Any) -> bool:
 def real(x: Any, what: str) -> float:
     """``x`` as a finite float, or a TypeError / ValueError naming ``what`` and the value."""
     if not is_real(x):
-        raise TypeError(f"{what} needs a real number, got {type(x).__name__} {preview(x)}")
+        raise TypeError(f"{what} needs a real number, got {typed(x)}")
     value = float(x)
     if not math.isfinite(value):
         raise ValueError(f"{what} must be finite, got {value!r}")
@@ -79,22 +82,86 @@ def in_range(x: Any, what: str, lo: float, hi: float, *, hi_open: bool = False) 
 def integer(x: Any, what: str, minimum: int = 1) -> int:
     """An int >= ``minimum`` (bools and floats are rejected)."""
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{what} needs an int, got {type(x).__name__} {preview(x)}")
+        raise TypeError(f"{what} needs an int, got {typed(x)}")
     value = int(x)
     if value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value}")
     return value
 
 
+def unit_interval(x: Any, what: str) -> float:
+    """A finite float in [0, 1]."""
+    return in_range(x, what, 0.0, 1.0)
+
+
+def flag(x: Any, what: str) -> bool:
+    """True or False (not 1, 0 or None), or a TypeError naming ``what``."""
+    if not isinstance(x, bool):
+        raise TypeError(f"{what} needs True or False, got {typed(x)}")
+    return x
+
+
 def choice(x: Any, what: str, options: tuple[str, ...]) -> str:
     """One of ``options``, or a ValueError listing them."""
     if x not in options:
         shown = ", ".join(repr(o) for o in options)
-        raise ValueError(f"{what} must be one of {shown}, got {x!r}")
+        raise ValueError(f"{what} must be one of {shown}, got {preview(x)}")
     return str(x)
 
 
-def preview(x: Any) -> str:
-    """``repr(x)``, cut to 60 characters for error messages."""
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
+# Bounded work whatever the value: a 3-million-item list shows its first items, a
+# megabyte string its ends, a nested config its first levels.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 6, 6, 4
+_SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdeque = _SHORT.maxarray = 6
+_SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 60, 40, 60
+
+#: The longest echo of a user's value in an error message.
+PREVIEW = 60
+
+
+def preview(x: Any, limit: int = PREVIEW) -> str:
+    """``repr(x)`` cut to ``limit`` characters, for echoing a user's value in an error message.
+
+    Every message in ``nn`` that shows a value it was given goes through here, so a
+    huge value (a 3-million-item list, a 1 MB string, an int of 10,000 digits)
+    makes a short message, at a cost that does not grow with the value.
+
+    >>> preview(list(range(3_000_000)))
+    '[0, 1, 2, 3, 4, 5, ...]'
+    >>> preview('x' * 10**6)[:20]
+    "'xxxxxxxxxxxxxxxxxxx"
+    """
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 128:
+        # str() of a huge int is slow and, past 4300 digits, an error of its own.
+        text = f"<an int of about {round(x.bit_length() * 0.30103):,} digits>"
+    else:
+        try:
+            text = _SHORT.repr(x)
+        except Exception:  # a repr that fails must not hide the error being reported
+            text = f"<{type(x).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def bad_number(name: str, slot: str, number: Any, where: str) -> str:
+    """The message for a parameter whose ``.data`` or ``.grad`` is not a real number."""
+    if isinstance(number, Value):
+        if slot == "data":
+            fix = ("update it with numbers: write `w.data -= lr * w.grad` "
+                   "(or `w.data = (w - lr * w.grad).data`)")
+        else:
+            fix = ("gradients are plain numbers that backward() adds up: set one with a "
+                   "number (`w.grad = 0.0`), or take a Value's number (`w.grad = v.data`)")
+        return f"{where}: {name}.{slot} holds a Value, {preview(number)}; {fix}"
+    return (f"{where}: {name}.{slot} holds {typed(number)}; a parameter's {slot} must be a "
+            f"real number (int or float)")
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """Someone else's message (an exception's text) cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def typed(x: Any) -> str:
+    """``"str 'abc'"``: the type's name and a :func:`preview` of the value."""
+    return f"{type(x).__name__} {preview(x)}"

@@ -20,7 +20,7 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from ._checks import Seed, as_rng, integer, non_negative, positive, real
+from ._checks import Seed, as_rng, flag, integer, non_negative, positive, preview, real
 
 T = TypeVar("T")
 Dataset = tuple[list[list[float]], list[int]]
@@ -37,8 +37,7 @@ def _finish(
     X: list[list[float]], y: list[Any], noise: float, shuffle: bool, rng: random.Random
 ) -> tuple[list[list[float]], list[Any]]:
     """Shuffle the samples (when asked), then add Gaussian noise of std ``noise`` to X."""
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle needs True or False, got {shuffle!r}")
+    flag(shuffle, "shuffle")
     order = list(range(len(X)))
     if shuffle:
         rng.shuffle(order)
@@ -170,7 +169,7 @@ def make_blobs(
         lo, hi = (real(v, "make_blobs(center_box)") for v in center_box)
         if not lo < hi:
             raise ValueError(f"make_blobs(center_box) must be (low, high) with low < high, "
-                             f"got {center_box!r}")
+                             f"got {preview(center_box)}")
         points = [[rng.uniform(lo, hi) for _ in range(d)] for _ in range(k)]
     X, y = [], []
     for label, count in enumerate(_split(n, len(points))):
@@ -244,7 +243,7 @@ def train_test_split(
     if isinstance(test_size, float):
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"train_test_split(test_size) as a fraction must be in (0, 1), "
-                             f"got {test_size!r}")
+                             f"got {preview(test_size)}")
         n_test = math.ceil(test_size * n)
     else:
         n_test = integer(test_size, "train_test_split(test_size)")
@@ -252,9 +251,7 @@ def train_test_split(
         raise ValueError(f"train_test_split: a test set of {n_test} out of {n} samples leaves "
                          f"no training or no test data")
     order = list(range(n))
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle needs True or False, got {shuffle!r}")
-    if shuffle:
+    if flag(shuffle, "shuffle"):
         as_rng(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
     return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]

@@ -24,8 +24,8 @@ from typing import Any
 from autograd import Value, dot, scope
 
 from . import init as _init
-from ._checks import Seed, as_rng, choice, in_range, integer, preview
-from .module import Module, Output
+from ._checks import Seed, as_rng, choice, in_range, integer, typed
+from .module import Module, Output, Outputs
 
 #: Activation name -> the Value method that applies it (``None``: linear, no node).
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -36,16 +36,25 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
 }
 
-# micrograd-style neuron names for the repr: ReLUNeuron(2), LinearNeuron(16), ...
-_REPR_NAMES = {
+# How descriptions name an activation: micrograd's ReLUNeuron(2), LinearNeuron(16), ...
+_TITLES = {
     "relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU",
     "linear": "Linear",
 }
 
 
+# A layer's and a neuron's descriptions are needed before they exist: their parameters
+# are made inside a scope whose kind= is that description. So they are functions of the
+# constructor's arguments, which describe() also uses.
+
+def _neuron_line(nin: int, activation: str) -> str:
+    """A neuron's description, micrograd's repr: ``ReLUNeuron(2)``."""
+    return f"{_TITLES[activation]}Neuron({nin})"
+
+
 def _layer_kind(nin: int, nout: int, activation: str) -> str:
-    """A layer's short name in pictures' summaries: ``Layer(16, 16, ReLU)``."""
-    return f"Layer({nin}, {nout}, {_REPR_NAMES[activation]})"
+    """A layer's short description in pictures' summaries: ``Layer(16, 16, ReLU)``."""
+    return f"Layer({nin}, {nout}, {_TITLES[activation]})"
 
 
 def _activation(activation: Any, nonlin: Any, default: str, owner: str) -> str:
@@ -56,7 +65,7 @@ def _activation(activation: Any, nonlin: Any, default: str, owner: str) -> str:
         if activation is not None:
             raise TypeError(f"{owner}: pass either activation= or nonlin=, not both")
         if not isinstance(nonlin, bool):
-            raise TypeError(f"{owner}(nonlin=...) needs True or False, got {nonlin!r}")
+            raise TypeError(f"{owner}(nonlin=...) needs True or False, got {typed(nonlin)}")
         return "relu" if nonlin else "linear"
     if activation is None:
         return default
@@ -73,24 +82,19 @@ def _inputs(x: Any, nin: int, module: Module) -> Sequence[Value]:
         values: list[Any] = [x]  # one scalar: fine for a one-input module
     elif isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
         raise TypeError(
-            f"{_describe(module)} expects a sequence of {nin} numbers or Values, got "
-            f"{type(x).__name__} {preview(x)}"
+            f"{module.describe()} expects a sequence of {nin} numbers or Values, got {typed(x)}"
         )
     else:
         values = list(x)
     if len(values) != nin:
-        raise ValueError(f"{_describe(module)} expects {nin} input(s), got {len(values)}")
+        raise ValueError(f"{module.describe()} expects {nin} input(s), got {len(values)}")
     for i, v in enumerate(values):
         if not isinstance(v, Value):
             try:
                 values[i] = Value(v, f"x{i}")
             except TypeError as exc:
-                raise TypeError(f"{_describe(module)} input {i}: {exc}") from None
+                raise TypeError(f"{module.describe()} input x[{i}]: {exc}") from None
     return values
-
-
-def _describe(module: Module) -> str:
-    return repr(module) if isinstance(module, Neuron) else module._one_line()
 
 
 class Neuron(Module):
@@ -120,7 +124,7 @@ class Neuron(Module):
         self.nin = integer(nin, "Neuron(nin)")
         self.activation = _activation(activation, nonlin, "relu", "Neuron")
         if not isinstance(bias, bool):
-            raise TypeError(f"Neuron(bias=...) needs True or False, got {bias!r}")
+            raise TypeError(f"Neuron(bias=...) needs True or False, got {typed(bias)}")
         fan_out = integer(fan_out, "Neuron(fan_out)")
         drawn = _init.weights(init, as_rng(seed), self.nin, fan_out)
         self.w = [Value(v, f"w{i}") for i, v in enumerate(drawn)]
@@ -148,11 +152,8 @@ class Neuron(Module):
     def extra_repr(self) -> str:
         return f"{self.nin}"
 
-    def __repr__(self) -> str:
-        return f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
-
-    def _kind(self) -> str:
-        return repr(self)
+    def describe(self, short: bool = False) -> str:
+        return _neuron_line(self.nin, self.activation)
 
 
 class Layer(Module):
@@ -180,7 +181,7 @@ class Layer(Module):
         rng = as_rng(seed)
         self._scopes = [f"neurons.{j}" for j in range(self.nout)]
         # What a picture's summary calls each neuron; one string, made once, for every call.
-        self._neuron_kind = f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
+        self._neuron_kind = _neuron_line(self.nin, self.activation)
         self.neurons = []
         for name in self._scopes:
             with scope(name, self._neuron_kind):
@@ -195,9 +196,9 @@ class Layer(Module):
         out = self.outputs(x)
         return out[0] if len(out) == 1 else out
 
-    def outputs(self, x: Sequence[Any]) -> list[Value]:
+    def outputs(self, x: Sequence[Any]) -> Outputs:
         """The neurons' outputs as a list (also for one neuron); ``x`` is not checked."""
-        out = []
+        out = Outputs()
         kind = self._neuron_kind
         for neuron, name in zip(self.neurons, self._scopes):
             with scope(name, kind):
@@ -210,8 +211,10 @@ class Layer(Module):
             "bias": self.neurons[0].b is not None,
         }
 
-    def _kind(self) -> str:
-        return _layer_kind(self.nin, self.nout, self.activation)
+    def describe(self, short: bool = False) -> str:
+        if short:
+            return _layer_kind(self.nin, self.nout, self.activation)
+        return super().describe()
 
     def extra_repr(self) -> str:
         bias = "" if self.neurons[0].b is not None else ", bias=False"
@@ -248,7 +251,7 @@ class MLP(Module):
     ) -> None:
         self.nin = integer(nin, "MLP(nin)")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise TypeError(f"MLP(nouts) needs a non-empty list of layer sizes, got {nouts!r}")
+            raise TypeError(f"MLP(nouts) needs a non-empty list of layer sizes, got {typed(nouts)}")
         self.nouts = [integer(n, f"MLP(nouts[{i}])") for i, n in enumerate(nouts)]
         self.activation = choice(activation, "MLP(activation)", tuple(ACTIVATIONS))
         self.output_activation = (
@@ -262,12 +265,12 @@ class MLP(Module):
         acts = [self.activation] * last + [self.output_activation]
         self.layers = []
         for i, (name, act) in enumerate(zip(self._scopes, acts)):
-            # The kind= of a layer's scope, e.g. 'Layer(16, 16, ReLU)' (as Layer._kind says).
+            # The kind= of a layer's scope, e.g. 'Layer(16, 16, ReLU)' (its describe(short=True)).
             with scope(name, _layer_kind(sizes[i], sizes[i + 1], act)):
                 self.layers.append(
                     Layer(sizes[i], sizes[i + 1], act, init=init, bias=bias, seed=rng)
                 )
-        self._kinds = [layer._kind() for layer in self.layers]
+        self._kinds = [layer.describe(short=True) for layer in self.layers]
 
     def __call__(self, x: Any) -> Output:
         return self.forward(_inputs(x, self.nin, self))
@@ -276,7 +279,7 @@ class MLP(Module):
         for layer, name, kind in zip(self.layers, self._scopes, self._kinds):
             with scope(name, kind):
                 x = layer.outputs(x)
-        return x[0] if len(x) == 1 else list(x)
+        return x[0] if len(x) == 1 else Outputs(x)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -308,7 +311,7 @@ class Dropout(Module):
         values = [x] if single else list(x)
         keep, scale, rand = 1.0 - self.p, 1.0 / (1.0 - self.p) if self.p < 1.0 else 0.0, self._rng
         out = [v * (scale if rand.random() < keep else 0.0) for v in values]
-        return out[0] if single else out
+        return out[0] if single else Outputs(out)
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p}

@@ -128,7 +128,7 @@ def test_wrong_number_of_inputs_names_expected_and_actual(module: Module, text: 
 
 def test_bad_input_types_are_named() -> None:
     model = MLP(2, [3, 1], seed=0)
-    with pytest.raises(TypeError, match="input 1: .*got str 'a'"):
+    with pytest.raises(TypeError, match=r"input x\[1\]: .*got str 'a'"):
         model([1.0, "a"])
     with pytest.raises(TypeError, match="expects a sequence of 2 numbers"):
         model("ab")
@@ -210,7 +210,7 @@ def test_sequential_chains_its_steps_and_names_them_by_position() -> None:
     assert model.nin == 2
     with pytest.raises(ValueError, match="at least one module"):
         Sequential()
-    with pytest.raises(TypeError, match="item 1 is int 3, not a Module"):
+    with pytest.raises(TypeError, match=r"modules\[1\] is int 3, not a Module"):
         Sequential(first, 3)  # type: ignore[arg-type]
 
 
