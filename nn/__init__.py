@@ -28,7 +28,7 @@ from .losses import (
     l2_penalty,
     mse_loss,
 )
-from .module import LoadResult, Module, Sequential, StateDictError
+from .module import LoadResult, Module, Outputs, Sequential, StateDictError
 from .optim import (
     SGD,
     Adam,
@@ -36,6 +36,7 @@ from .optim import (
     CosineAnnealingLR,
     LinearLR,
     LRScheduler,
+    NonFiniteGradientError,
     Optimizer,
     RMSProp,
     RMSprop,
@@ -62,7 +63,9 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "NonFiniteGradientError",
     "Optimizer",
+    "Outputs",
     "RMSProp",
     "RMSprop",
     "Sequential",

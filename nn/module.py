@@ -170,7 +170,7 @@ class Module:
             yield full, item
             if isinstance(item, Module):
                 if any(item is above for above in path):
-                    raise _cycle(self, name, item)
+                    raise _cycle(self, name, item, full)
                 yield from item._walk(full, path)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -353,12 +353,13 @@ class Module:
         return "\n".join(lines)
 
 
-def _cycle(owner: Module, name: str, target: Module) -> TypeError:
+def _cycle(owner: Module, name: str, target: Module, path: str) -> TypeError:
     return TypeError(
         f"{type(owner).__name__}.{name} refers back to {type(target).__name__}, which contains "
-        f"it: a cycle in the module tree, whose parameters would never end. Keep a "
-        f"back-reference in an attribute whose name starts with _ (self._{name.split('.')[0]}), "
-        f"which nn does not search"
+        f"it ({path!r} leads back to where it started): a cycle in the module tree, whose "
+        f"parameters would never end. Keep a reference back up the tree in an attribute whose "
+        f"name starts with _ (self._parent = parent, not self.parent = parent), which nn "
+        f"does not search"
     )
 
 

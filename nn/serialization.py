@@ -381,7 +381,7 @@ def load_into(
 
 def _describe(arch: dict[str, Any], most: int = 8) -> str:
     items = list(arch["config"].items())
-    config = ", ".join(f"{preview(k, 30)}={preview(v)}" for k, v in items[:most])
+    config = ", ".join(f"{clip(k, 30)}={preview(v)}" for k, v in items[:most])
     more = f", ... ({len(items) - most} more)" if len(items) > most else ""
     return f"{arch['class']}({config}{more})"
 

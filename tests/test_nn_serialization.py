@@ -6,7 +6,9 @@ import json
 import math
 import os
 import pickle
+import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +371,156 @@ def test_missing_file() -> None:
     with pytest.raises(FileNotFoundError):
         load("/nonexistent/model.json")
     assert issubclass(ModelFileError, ValueError)
+
+
+# --- what a load will not open, read or echo ------------------------------------------------
+
+
+def _in_thread(call: Any, seconds: float = 10.0) -> Any:
+    """Run ``call`` in a thread; fail (rather than hang the suite) if it blocks."""
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            result.append(exc)
+        else:
+            result.append(None)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"blocked for {seconds} s"
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    for call in (lambda: load(fifo), lambda: load_into(model, fifo)):
+        error = _in_thread(call)
+        assert isinstance(error, ModelFileError)
+        assert "is a named pipe (FIFO), not a model file" in str(error)
+    assert model.state_dict() == before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="a POSIX device")
+def test_devices_and_folders_are_refused_before_reading(tmp_path: Path) -> None:
+    error = _in_thread(lambda: load("/dev/zero"))
+    assert isinstance(error, ModelFileError) and "is a character device" in str(error)
+    with pytest.raises(ModelFileError, match="is a folder, not a model file"):
+        load(tmp_path)
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(500 * 2**20)  # 500 MB, sparse: no disk used
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"is 524,288,000 bytes, more than "
+                                                 r"max_bytes=67,108,864.*pass a larger max_bytes="):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20  # not read: well under a megabyte allocated
+
+
+def test_max_bytes_is_the_cap_and_can_be_raised(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    model = MLP(2, [3, 1], seed=0)
+    save(model, path)
+    size = path.stat().st_size
+    with pytest.raises(ModelFileError, match=rf"is {size:,} bytes, more than max_bytes=100"):
+        load(path, max_bytes=100)
+    other = MLP(2, [3, 1], seed=1)
+    with pytest.raises(ModelFileError, match="more than max_bytes"):
+        load_into(other, path, max_bytes=size - 1)
+    load_into(other, path, max_bytes=size)
+    assert other.state_dict() == model.state_dict()
+    with pytest.raises(ValueError, match=r"max_bytes must be >= 1, got 0"):
+        load(path, max_bytes=0)
+    with pytest.raises(TypeError, match=r"max_bytes needs an int, got str"):
+        load(path, max_bytes="1e6")  # type: ignore[arg-type]
+
+
+def test_a_file_that_grows_after_its_size_was_read_is_still_capped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.json"
+    save(MLP(2, [3, 1], seed=0), path)
+    real_fstat = os.fstat
+
+    def small(fd: int) -> Any:  # what fstat said before the file grew
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))
+
+    monkeypatch.setattr(os, "fstat", small)
+    with pytest.raises(ModelFileError, match="has grown, more than max_bytes=100"):
+        load(path, max_bytes=100)
+
+
+@pytest.mark.deep
+def test_the_reports_3_million_item_config_makes_a_short_message(tmp_path: Path) -> None:
+    """It made a 25.9 MB ModelFileError (the quick test below uses 100,000 items)."""
+    path = _write(tmp_path / "m.json",
+                  _document(architecture={"class": "MLP", "config": list(range(3_000_000))}))
+    with pytest.raises(ModelFileError, match=r"got list \[0, 1, 2, 3, 4, 5, \.\.\.\]$") as info:
+        load(path)
+    assert len(str(info.value)) < 700
+
+
+def test_values_from_a_file_are_shortened_in_messages(tmp_path: Path) -> None:
+    """Every value a message echoes goes through one bounded preview."""
+    path = tmp_path / "m.json"
+    big = list(range(100_000))
+    names = MLP(2, [3, 1], seed=0).state_dict()
+    last = list(names)[-1]
+    cases = [
+        (_document(architecture={"class": "MLP", "config": big}), "must be an object"),
+        (_document(architecture={"class": "MLP" * 10**6, "config": {}}), "unknown module class"),
+        (_document(architecture={"class": "Sequential", "config": {"steps": {"x": big}}}),
+         "a Sequential config is"),
+        ({**_document(), "format": "x" * 10**6}, "not a chainrule model file"),
+        ({**_document(), "version": big}, "format version must be an int"),
+        ({**_document(), "extra" * 10**5: 1}, "unexpected keys"),
+        (_document(parameters={("w" * 10**6 if k == last else k): v for k, v in names.items()}),
+         "unexpected 1 name"),
+        (_document(parameters={**names, last: big}), "must be a real number"),
+        (_document(architecture={"class": "MLP", "config": {"nin": 2, "nouts": [3, 1],
+                                                            "bias": big}}), "bias"),
+    ]
+    for document, match in cases:
+        _write(path, document)
+        for call in (lambda: load(path), lambda: load_into(MLP(2, [3, 1], seed=0), path)):
+            with pytest.raises(ModelFileError) as info:
+                call()
+            assert len(str(info.value)) < 700, (match, len(str(info.value)))
+        assert match in str(info.value)
+
+
+def test_load_into_describes_a_different_architecture_briefly(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    _write(path, _document(architecture={"class": "MLP", "config": {
+        "nin": 2, "nouts": list(range(1, 10**5)), **{f"k{i}": i for i in range(100)}}}))
+    with pytest.raises(ModelFileError, match=r"holds a different architecture: MLP\(nin=2, "
+                                             r"nouts=\[1, 2, 3, 4, 5, 6, \.\.\.\].*\(94 more\)"
+                       ) as info:
+        load_into(MLP(2, [3, 1], seed=0), path)
+    assert len(str(info.value)) < 700
+
+
+def test_saving_a_value_stored_in_data_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """It used to fail late, inside json, with 'Object of type Value is not JSON serializable'."""
+    model = MLP(2, [3, 1], seed=0)
+    p = model.layers[0].neurons[0].w[1]
+    p.data = p - 0.1 * p.grad  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"save: layers\.0\.neurons\.0\.w1\.data holds a Value.*"
+                                        r"`w\.data -= lr \* w\.grad`"):
+        save(model, tmp_path / "m.json")
+    assert not any(tmp_path.iterdir())
