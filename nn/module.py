@@ -173,6 +173,8 @@ class Module:
                     raise _cycle(self, name, item, full)
                 yield from item._walk(full, path)
 
+    # PyTorch's pairs: children() and modules() are named_children() and named_modules()
+    # without the names.
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct submodules with their names (``layers.0``, ...), in attribute order."""
         for name, item in self._members():

@@ -239,6 +239,13 @@ class SGD(Optimizer):
     except on the first step, where PyTorch starts from ``v = g``.
     """
 
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
+
+    # Each optimiser spells out its keywords and PyTorch's defaults (as torch.optim does);
+    # what is shared is how each is checked, by set_hyper_parameters.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -249,10 +256,6 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum: float
-        self.dampening: float
-        self.weight_decay: float
-        self.nesterov: bool
         self.set_hyper_parameters(momentum=momentum, dampening=dampening,
                                   weight_decay=weight_decay, nesterov=nesterov)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
@@ -280,6 +283,13 @@ class RMSProp(Optimizer):
     fed through a momentum buffer when ``momentum > 0``.
     """
 
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
+
+    # torch.optim.RMSprop's keywords and defaults; checked by set_hyper_parameters.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -291,11 +301,6 @@ class RMSProp(Optimizer):
         centered: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.alpha: float
-        self.eps: float
-        self.weight_decay: float
-        self.momentum: float
-        self.centered: bool
         self.set_hyper_parameters(alpha=alpha, eps=eps, weight_decay=weight_decay,
                                   momentum=momentum, centered=centered)
 
@@ -334,6 +339,12 @@ class Adam(Optimizer):
     :class:`AdamW`. ``amsgrad`` uses the running maximum of ``v``.
     """
 
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    amsgrad: bool
+
+    # torch.optim.Adam's keywords and defaults; checked by set_hyper_parameters.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -344,10 +355,6 @@ class Adam(Optimizer):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.betas: tuple[float, float]
-        self.eps: float
-        self.weight_decay: float
-        self.amsgrad: bool
         self.set_hyper_parameters(betas=betas, eps=eps, weight_decay=weight_decay,
                                   amsgrad=amsgrad)
 
@@ -383,6 +390,7 @@ class AdamW(Adam):
     shrinks at the same rate whatever its gradient history.
     """
 
+    # Adam's keywords with torch.optim.AdamW's default weight decay, 1e-2.
     def __init__(
         self,
         params: Module | Iterable[Value],
