@@ -10,7 +10,12 @@ save/load, and plots (optional extra)::
     history = nn.fit(model, X, [2 * t - 1 for t in y], loss='hinge', l2=1e-4,
                      optimizer=nn.SGD(model.parameters(), lr=0.5), epochs=100)
 
-Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers`,
+A bad sample or label fails before training starts, with the model unchanged;
+a NaN or infinite loss or gradient stops ``fit`` before that step, keeping the
+good steps (see :func:`nn.fit`). A multi-output model returns :class:`Outputs`,
+a list that tells you to sum or pick an output if you call ``.backward()`` on it.
+
+Submodules: :mod:`nn.module` (Module, Sequential, Outputs), :mod:`nn.layers`,
 :mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.data`,
 :mod:`nn.training`, :mod:`nn.serialization`, :mod:`nn.plots` (needs
 matplotlib: ``pip install "chainrule[plot]"``; import it explicitly).

@@ -14,6 +14,13 @@ hooks; each subclass only says how one parameter moves, in ``update_one``.
 
 Hooks run on the parameter list before every update, for instance gradient
 clipping: ``opt.add_hook(lambda params: clip_grad_norm(params, 1.0))``.
+
+``step()`` checks every parameter after the hooks and before the first update,
+and on a bad one updates nothing: a ``.data`` or ``.grad`` that is not a real
+number (a Value stored in ``.data``) is a TypeError naming the parameter and the
+fix; a NaN or infinite gradient is a :class:`NonFiniteGradientError`. Each
+hyper-parameter is checked by the one rule for its name in
+:data:`HYPER_PARAMETERS`, whichever optimiser takes it.
 """
 
 from __future__ import annotations

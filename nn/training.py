@@ -5,6 +5,12 @@ the model on every sample, take the loss (the *mean* over the batch, so the
 gradient is the batch's mean gradient), zero the gradients, back-propagate and
 step the optimiser. It returns a :class:`History` of per-epoch numbers.
 
+It is written in four parts: ``_prepare`` checks every argument and every
+number of the data (and runs the model once over it) before anything changes;
+``_epoch`` runs the batches; ``_step`` is one batch's forward, backward and
+update, taken whole or not at all (a NaN or infinite loss or gradient stops
+training before it); ``_report`` records an epoch and draws the progress bar.
+
 >>> from nn import MLP, SGD, fit, predict
 >>> from nn.data import make_xor
 >>> X, y = make_xor()

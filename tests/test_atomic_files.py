@@ -144,3 +144,12 @@ def test_a_long_targets_leftovers_are_found_by_its_own_stem(tmp_path: Path) -> N
         _age(left, 2 * STALE_AFTER)
     _save(tmp_path / first)
     assert _temporaries(tmp_path) == [f".{temporary_stem(second)}.0123abcd.tmp"]
+
+
+def test_the_module_examples_run() -> None:
+    import doctest
+
+    import autograd.atomic_files
+
+    result = doctest.testmod(autograd.atomic_files)
+    assert result.attempted > 0 and result.failed == 0
