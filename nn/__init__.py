@@ -15,14 +15,15 @@ a NaN or infinite loss or gradient stops ``fit`` before that step, keeping the
 good steps (see :func:`nn.fit`). A multi-output model returns :class:`Outputs`,
 a list that tells you to sum or pick an output if you call ``.backward()`` on it.
 
-Submodules: :mod:`nn.module` (Module, Sequential, Outputs), :mod:`nn.layers`,
-:mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.data`,
-:mod:`nn.training`, :mod:`nn.serialization`, :mod:`nn.plots` (needs
-matplotlib: ``pip install "chainrule[plot]"``; import it explicitly).
+Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers` (and Outputs),
+:mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.schedules`,
+:mod:`nn.data`, :mod:`nn.training`, :mod:`nn.metrics`, :mod:`nn.serialization`,
+:mod:`nn.plots` (needs matplotlib: ``pip install "chainrule[plot]"``; import it
+explicitly).
 """
 
-from . import data, init, losses, optim
-from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
+from . import data, init, losses, metrics, optim, schedules
+from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron, Outputs
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -33,24 +34,22 @@ from .losses import (
     l2_penalty,
     mse_loss,
 )
-from .module import LoadResult, Module, Outputs, Sequential, StateDictError
+from .metrics import accuracy
+from .module import LoadResult, Module, Sequential, StateDictError
 from .optim import (
     SGD,
     Adam,
     AdamW,
-    CosineAnnealingLR,
-    LinearLR,
-    LRScheduler,
     NonFiniteGradientError,
     Optimizer,
     RMSProp,
     RMSprop,
-    StepLR,
     clip_grad_norm,
     clip_grad_norm_,
 )
+from .schedules import CosineAnnealingLR, LinearLR, LRScheduler, StepLR
 from .serialization import ModelFileError, load, load_into, save
-from .training import History, accuracy, evaluate, fit, predict
+from .training import History, evaluate, fit, predict
 
 __all__ = [
     "ACTIVATIONS",
@@ -93,8 +92,10 @@ __all__ = [
     "load",
     "load_into",
     "losses",
+    "metrics",
     "mse_loss",
     "optim",
     "predict",
     "save",
+    "schedules",
 ]

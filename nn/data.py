@@ -1,4 +1,4 @@
-"""Toy data sets in pure Python, a train/test split and a mini-batch loader.
+"""Toy data sets in pure Python, a train/test split, a mini-batch loader and data checks.
 
 Every generator returns ``(X, y)``: ``X`` a list of rows (lists of floats),
 ``y`` a list of labels. Classification sets use class indices ``0, 1, ...``
@@ -20,7 +20,9 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from ._checks import Seed, as_rng, flag, integer, non_negative, positive, preview, real
+from autograd import Value
+
+from ._checks import Seed, as_rng, flag, integer, is_real, non_negative, positive, preview, real
 
 T = TypeVar("T")
 Dataset = tuple[list[list[float]], list[int]]
@@ -302,3 +304,52 @@ class DataLoader:
         for k in range(len(self)):
             idx = order[k * b:(k + 1) * b]
             yield [self.X[i] for i in idx], [self.y[i] for i in idx]
+
+
+def check_finite(X: Sequence[Any], y: Sequence[Any], what: str) -> None:
+    """ValueError naming the first number in ``X`` or ``y`` that is NaN or infinite.
+
+    Numbers are looked for in nested lists, tuples and arrays and in Values'
+    ``.data``; anything else is left for the model and the loss to judge.
+
+    >>> check_finite([[0.0, 1.0], [2.0, float('nan')]], [0, 1], 'fit')
+    Traceback (most recent call last):
+    ...
+    ValueError: fit: X[1][1] = nan; every input and label must be a finite number ...
+    """
+    for name, rows in (("X", X), ("y", y)):
+        for i, row in enumerate(rows):
+            try:
+                if all(map(math.isfinite, row)):  # the common case: a row of floats
+                    continue
+            except (TypeError, OverflowError):
+                pass  # a scalar, nested rows, an int too large for a float, not numbers
+            bad = _non_finite(row, f"{name}[{i}]")
+            if bad is not None:
+                raise ValueError(
+                    f"{what}: {bad[0]} = {bad[1]}; every input and label must be a finite "
+                    f"number (look for missing or overflowed values in the data); nothing "
+                    f"was trained"
+                )
+
+
+def _non_finite(item: Any, where: str, depth: int = 0) -> tuple[str, str] | None:
+    """(position, shown value) of the first NaN or infinite number in ``item``, else None."""
+    if isinstance(item, Value):
+        item = item.data
+    if is_real(item):
+        try:
+            number = float(item)
+        except OverflowError:
+            return where, f"{preview(item)} (too large for a float)"
+        return None if math.isfinite(number) else (where, repr(number))
+    if depth < 8 and not isinstance(item, (str, bytes)) and hasattr(item, "__len__"):
+        try:
+            entries = list(item)
+        except TypeError:
+            return None
+        for j, entry in enumerate(entries):
+            bad = _non_finite(entry, f"{where}[{j}]", depth + 1)
+            if bad is not None:
+                return bad
+    return None

@@ -51,52 +51,6 @@ from autograd import Value, current_scope, scope
 from ._checks import is_real, preview, typed
 
 
-class Outputs(list[Value]):
-    """The list of Values a multi-output module returns: a real list, with a hint.
-
-    It behaves as a list in every way (indexing, ``len``, iteration, equality,
-    ``json``), except that the attributes of a single Value -- ``backward``,
-    ``data`` and ``grad`` -- raise an AttributeError that says what to do: sum
-    the outputs into one loss or pick one. (``hasattr(out, 'backward')`` is
-    False, as for any list.)
-
-    >>> from nn import MLP
-    >>> out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
-    >>> len(out), isinstance(out, list)
-    (2, True)
-    >>> out.backward()
-    Traceback (most recent call last):
-    ...
-    AttributeError: this is a list of 2 outputs (...), not a Value, so it has no .backward(): ...
-    """
-
-    __slots__ = ()
-
-    def _refuse(self, name: str, fix: str) -> AttributeError:
-        return AttributeError(
-            f"this is a list of {len(self)} outputs (a multi-output module's result), not a "
-            f"Value, so it has no .{name}: {fix}"
-        )
-
-    @property
-    def backward(self) -> Any:
-        raise self._refuse("backward()", "make one loss from them, e.g. "
-                           "autograd.sum(outputs).backward() or nn.mse_loss(outputs, "
-                           "targets).backward(), or pick one: outputs[0].backward()")
-
-    @property
-    def data(self) -> Any:
-        raise self._refuse("data", "read each output's, [v.data for v in outputs], or use "
-                           "nn.predict(model, X) for plain numbers")
-
-    @property
-    def grad(self) -> Any:
-        raise self._refuse("grad", "read each output's, [v.grad for v in outputs]")
-
-
-Output = Value | Outputs
-
-
 class StateDictError(ValueError):
     """A state dict that does not fit the model (missing or unexpected names, bad numbers)."""
 

@@ -1,4 +1,4 @@
-"""The training loop and its helpers: `fit`, `evaluate`, `predict`, `accuracy`.
+"""The training loop and its helpers: `fit`, `evaluate`, `predict`.
 
 ``fit`` runs the loop every tutorial writes by hand: for each mini-batch, run
 the model on every sample, take the loss (the *mean* over the batch, so the
@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-import numbers
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -37,21 +36,12 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from autograd import Value, no_grad
 
 from . import losses as _losses
-from ._checks import Seed, flag, integer, is_real, non_negative, preview, real, typed
-from .data import DataLoader, check_dataset
+from ._checks import Seed, flag, integer, non_negative, typed
+from .data import DataLoader, check_dataset, check_finite
+from .metrics import Metric, as_float, metric_functions
 from .module import Module
-from .optim import Adam, LRScheduler, NonFiniteGradientError, Optimizer
-
-Metric = Callable[[list[Any], Sequence[Any]], float]
-
-# How a classification loss turns a one-output score into a label: the threshold
-# the score is compared with (cross-entropy takes the arg max instead).
-_THRESHOLDS: dict[Callable[..., Any], float | None] = {
-    _losses.binary_cross_entropy: 0.5,
-    _losses.binary_cross_entropy_with_logits: 0.0,
-    _losses.hinge_loss: 0.0,
-    _losses.cross_entropy: None,
-}
+from .optim import Adam, NonFiniteGradientError, Optimizer
+from .schedules import LRScheduler
 
 
 class History(dict[str, list[float]]):
@@ -88,100 +78,6 @@ class History(dict[str, list[float]]):
         return f"History({self.epochs} epochs; last: {last})"
 
 
-def _as_float(output: Any) -> Any:
-    if isinstance(output, Value):
-        return output.data
-    if isinstance(output, (list, tuple)):
-        return [_as_float(o) for o in output]
-    return float(output)
-
-
-def accuracy(
-    outputs: Sequence[Any], targets: Sequence[Any], threshold: float | None = None
-) -> float:
-    """The fraction of samples whose predicted class equals the target.
-
-    * Several outputs per sample: the predicted class is the arg max.
-    * One output per sample with -1/+1 targets: class +1 when the output is
-      above ``threshold`` (default 0, the sign of a margin score).
-    * One output per sample with 0/1 targets: class 1 when the output is above
-      ``threshold`` (default 0.5, for probabilities; pass 0.0 for logits).
-
-    >>> accuracy([0.9, 0.2, 0.6, 0.4], [1, 0, 0, 0])      # probabilities, 0/1 labels
-    0.75
-    >>> accuracy([2.5, -0.3], [1, -1])                    # margin scores, -1/+1 labels
-    1.0
-    >>> accuracy([[0.1, 2.0], [3.0, 1.0]], [1, 0])
-    1.0
-    """
-    check_dataset(outputs, targets, "accuracy")
-    values = [_as_float(o) for o in outputs]
-    correct = 0
-    if isinstance(values[0], list):
-        classes = len(values[0])
-        for i, (row, t) in enumerate(zip(values, targets)):
-            if not isinstance(row, list) or not row:
-                raise ValueError(
-                    f"accuracy: outputs[{i}] = {preview(row)}; expected a list of scores"
-                )
-            if len(row) != classes:
-                raise ValueError(f"accuracy: outputs[{i}] has {len(row)} scores but outputs[0] has "
-                                 f"{classes}; every sample needs a score for each class")
-            if not isinstance(t, numbers.Integral) or isinstance(t, bool):
-                if not (isinstance(t, float) and t.is_integer()):
-                    raise ValueError(f"accuracy: targets[{i}] = {preview(t)}, not a class index")
-            if not 0 <= t < classes:
-                # Such a target can never match the arg max: it would count as a
-                # silent miss, where it is a label that does not fit the model.
-                raise ValueError(f"accuracy: targets[{i}] = {int(t)}, a class outside "
-                                 f"0..{classes - 1} for {classes} scores per sample")
-            predicted = max(range(len(row)), key=row.__getitem__)
-            correct += predicted == int(t)
-        return correct / len(values)
-    labels = set()
-    for i, t in enumerate(targets):
-        if t not in (-1, 0, 1) or isinstance(t, bool):
-            raise ValueError(
-                f"accuracy: targets[{i}] = {preview(t)}; one-output classification needs 0/1 "
-                f"or -1/+1 labels (for regression, accuracy does not apply)"
-            )
-        labels.add(t)
-    negative = -1 if -1 in labels else 0
-    if negative == -1 and 0 in labels:
-        raise ValueError("accuracy: targets mix -1, 0 and 1; use 0/1 or -1/+1 labels")
-    thr = (0.0 if negative == -1 else 0.5) if threshold is None else real(threshold, "threshold")
-    for i, (out, t) in enumerate(zip(values, targets)):
-        if isinstance(out, list):
-            raise ValueError(f"accuracy: outputs[{i}] is a list of scores but outputs[0] is one "
-                             f"number; every sample needs the same number of outputs")
-        predicted = 1 if out > thr else negative
-        correct += predicted == t
-    return correct / len(values)
-
-
-def _metrics(
-    loss_fn: Callable[..., Any], metrics: Sequence[str | Metric] | None
-) -> dict[str, Metric]:
-    """Name -> metric(outputs as floats, targets) for the metrics asked for (or the default)."""
-    classification = loss_fn in _THRESHOLDS
-    if metrics is None:
-        metrics = ["accuracy"] if classification else []
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    out: dict[str, Metric] = {}
-    threshold = _THRESHOLDS.get(loss_fn)
-    for m in metrics:
-        if m == "accuracy":
-            out["accuracy"] = lambda o, t: accuracy(o, t, threshold)
-        elif callable(m):
-            out[getattr(m, "__name__", "metric")] = m
-        else:
-            raise ValueError(
-                f"unknown metric {preview(m)}: use 'accuracy' or a callable(outputs, targets)"
-            )
-    return out
-
-
 @contextlib.contextmanager
 def _mode(model: Any, training: bool) -> Iterator[None]:
     """Run a block with every submodule in train or eval mode, then restore each one's mode."""
@@ -204,7 +100,7 @@ def predict(model: Callable[[Any], Any], X: Sequence[Any]) -> list[Any]:
     if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
         raise TypeError(f"predict needs a sequence of samples, got {typed(X)}")
     with no_grad(), _mode(model, False):
-        return [_as_float(model(x)) for x in X]
+        return [as_float(model(x)) for x in X]
 
 
 def evaluate(
@@ -220,8 +116,8 @@ def evaluate(
     with no_grad(), _mode(model, False):
         outputs = [model(x) for x in X]
         result = {"loss": _loss_value(loss_fn(outputs, list(y)))}
-    floats = [_as_float(o) for o in outputs]
-    for name, metric in _metrics(loss_fn, metrics).items():
+    floats = [as_float(o) for o in outputs]
+    for name, metric in metric_functions(loss_fn, metrics).items():
         result[name] = float(metric(floats, y))
     return result
 
@@ -378,7 +274,7 @@ def _prepare(
             raise TypeError("fit(validation_data) needs a pair (X_val, y_val)")
         X_val, y_val = validation_data
         check_dataset(X_val, y_val, "fit(validation_data)")
-    metric_fns = _metrics(loss_fn, metrics)
+    metric_fns = metric_functions(loss_fn, metrics)
     # Every number first: a NaN makes no error in the pass below, only a NaN loss,
     # which would stop training half-way with the model already changed.
     check_finite(X, y, "fit")
@@ -471,7 +367,7 @@ def _step(
             f"{objective.data:.6g}). {_KEPT} To find the op that made it, run the same "
             f"forward and backward pass inside autograd.detect_anomaly(), e.g. "
             f"`with autograd.detect_anomaly(): nn.fit(...)`", where) from None
-    return objective.data, value, [_as_float(o) for o in outputs] if run.metrics else []
+    return objective.data, value, [as_float(o) for o in outputs] if run.metrics else []
 
 
 _KEPT = ("That step was not taken: the weights and the optimizer's state are those of the "
@@ -494,52 +390,3 @@ def _report(run: _Run, bar: Any, history: History, epoch: int, logs: dict[str, f
     bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in hidden}, refresh=False)
     bar.update(1)
     return run.on_epoch_end is not None and run.on_epoch_end(epoch, logs) is True
-
-
-def check_finite(X: Sequence[Any], y: Sequence[Any], what: str) -> None:
-    """ValueError naming the first number in ``X`` or ``y`` that is NaN or infinite.
-
-    Numbers are looked for in nested lists, tuples and arrays and in Values'
-    ``.data``; anything else is left for the model and the loss to judge.
-
-    >>> check_finite([[0.0, 1.0], [2.0, float('nan')]], [0, 1], 'fit')
-    Traceback (most recent call last):
-    ...
-    ValueError: fit: X[1][1] = nan; every input and label must be a finite number ...
-    """
-    for name, rows in (("X", X), ("y", y)):
-        for i, row in enumerate(rows):
-            try:
-                if all(map(math.isfinite, row)):  # the common case: a row of floats
-                    continue
-            except (TypeError, OverflowError):
-                pass  # a scalar, nested rows, an int too large for a float, not numbers
-            bad = _non_finite(row, f"{name}[{i}]")
-            if bad is not None:
-                raise ValueError(
-                    f"{what}: {bad[0]} = {bad[1]}; every input and label must be a finite "
-                    f"number (look for missing or overflowed values in the data); nothing "
-                    f"was trained"
-                )
-
-
-def _non_finite(item: Any, where: str, depth: int = 0) -> tuple[str, str] | None:
-    """(position, shown value) of the first NaN or infinite number in ``item``, else None."""
-    if isinstance(item, Value):
-        item = item.data
-    if is_real(item):
-        try:
-            number = float(item)
-        except OverflowError:
-            return where, f"{preview(item)} (too large for a float)"
-        return None if math.isfinite(number) else (where, repr(number))
-    if depth < 8 and not isinstance(item, (str, bytes)) and hasattr(item, "__len__"):
-        try:
-            entries = list(item)
-        except TypeError:
-            return None
-        for j, entry in enumerate(entries):
-            bad = _non_finite(entry, f"{where}[{j}]", depth + 1)
-            if bad is not None:
-                return bad
-    return None

@@ -20,8 +20,7 @@ import pytest
 import nn
 from autograd import Value
 from nn import MLP, SGD, Adam, fit
-from nn.data import make_moons, make_xor
-from nn.training import check_finite
+from nn.data import check_finite, make_moons, make_xor
 
 # --- bad numbers in the data --------------------------------------------------------------
 
