@@ -328,7 +328,7 @@ def parameter_list(params: Module | Iterable[Value], owner: str) -> list[Value]:
             raise TypeError(f"{owner}: params[{i}] is {typed(p)}, not a Value")
         if p in seen:
             # Its gradient would count twice (a clipping norm) or it would move twice.
-            raise ValueError(f"{owner}: params[{i}] ({p!r}) appears more than once")
+            raise ValueError(f"{owner}: params[{i}] ({preview(p)}) appears more than once")
         seen.add(p)
     return items
 

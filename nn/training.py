@@ -180,7 +180,9 @@ def fit(
       the history. As in PyTorch, the good steps are kept: training is not
       rolled back to before ``fit``.
     * An exception from your own code (the model, a loss, a metric,
-      ``on_epoch_end``) or Ctrl-C propagates, likewise between steps.
+      ``on_epoch_end``) or Ctrl-C propagates. The update comes last in a step,
+      so the weights are again those of the last completed step (unless an
+      optimiser of your own raises half-way through its ``update_one``).
 
     The train/eval mode of every submodule and the cycle collector's setting
     are restored however ``fit`` ends. The collector is paused during each step:
