@@ -72,6 +72,8 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, *, seed: Seed = None) -> Da
     return _finish(X, y, noise, False, as_rng(seed))
 
 
+# The generators below read alike on purpose: check the arguments, lay out each class's
+# points, then _finish shuffles them and adds the noise.
 def make_moons(
     n_samples: int = 100, noise: float = 0.0, *, shuffle: bool = True, seed: Seed = None
 ) -> Dataset:

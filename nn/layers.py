@@ -211,6 +211,7 @@ class Layer(Module):
     parameters and nodes carry the scope ``neurons.j``.
     """
 
+    # Neuron's keywords plus nout: the layer hands them on to each of its neurons.
     def __init__(
         self,
         nin: int,
