@@ -1,8 +1,8 @@
-"""Argument checks and seeding shared by the ``nn`` modules.
+"""Argument checks, value previews and seeding shared by the ``nn`` modules.
 
 Every public constructor and function validates its arguments with these
-helpers, so a bad argument gets the same kind of message everywhere: what was
-expected, and the value that was received.
+functions, so a bad argument gets the same kind of message everywhere: what was
+expected, and the value that was received (a short :func:`preview` of it).
 """
 
 from __future__ import annotations

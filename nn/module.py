@@ -182,7 +182,7 @@ class Module:
         """How many scalar parameters the model has."""
         return len(self.parameters())
 
-    # --- training helpers ---------------------------------------------------------------
+    # --- for training --------------------------------------------------------------------
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (leaf gradients accumulate across passes)."""

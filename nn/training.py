@@ -1,4 +1,4 @@
-"""The training loop and its helpers: `fit`, `evaluate`, `predict`.
+"""The training loop, `fit`, and running a model over data: `evaluate`, `predict`.
 
 ``fit`` runs the loop every tutorial writes by hand: for each mini-batch, run
 the model on every sample, take the loss (the *mean* over the batch, so the
