@@ -292,10 +292,18 @@ def constructor(op: Op, cls: type[Value],
     else:
         split = kind.groups
 
+        groups = op.groups
+
         def apply(*parents: Value) -> Value:  # type: ignore[misc]
             datas = [p.data for p in parents]
             try:
-                y = f(datas) if op.groups == 1 else f(*split(op, datas))
+                if groups == 1:
+                    y = f(datas)
+                elif groups == 2 and not len(datas) & 1:  # dot: weights, then inputs
+                    n = len(datas) >> 1
+                    y = f(datas[:n], datas[n:])
+                else:
+                    y = f(*split(op, datas))
             except catch as exc:
                 raise domain_error(op, parents, None, exc) from None
             except TypeError:  # a forward that refuses non-floats (fsum, float.__mul__)

@@ -16,6 +16,7 @@ TypeError: lr needs a real number, got a bool (True); booleans are almost always
 from __future__ import annotations
 
 import numbers
+import reprlib
 from typing import Any
 
 __all__ = ["constant", "is_real", "preview", "real"]
@@ -23,14 +24,32 @@ __all__ = ["constant", "is_real", "preview", "real"]
 #: Longest repr an error message echoes (see :func:`preview`).
 PREVIEW_LIMIT = 60
 
+# Bounded work whatever the value: a 3-million-item list shows its first items, a
+# megabyte string its ends, a nested config its first levels.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxdict = 3, 6, 6, 4
+_SHORT.maxset = _SHORT.maxfrozenset = _SHORT.maxdeque = _SHORT.maxarray = 6
+_SHORT.maxstring, _SHORT.maxlong, _SHORT.maxother = 60, 40, 60
+
 
 def preview(x: Any, limit: int = PREVIEW_LIMIT) -> str:
-    """``repr(x)``, cut to ``limit`` characters (a 3-million-item list must not make a
-    25 MB message)."""
-    try:
-        text = repr(x)
-    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
-        text = f"<{type(x).__name__} object>"
+    """``repr(x)`` cut to ``limit`` characters, for echoing a user's value in an error message.
+
+    Every message that shows a value it was given goes through here, so a huge value
+    (a 3-million-item list, a 1 MB string, an int of 10,000 digits) makes a short
+    message, at a cost that does not grow with the value.
+
+    >>> preview(list(range(3_000_000)))
+    '[0, 1, 2, 3, 4, 5, ...]'
+    """
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 128:
+        # str() of a huge int is slow and, past 4300 digits, an error of its own.
+        text = f"<an int of about {round(x.bit_length() * 0.30103):,} digits>"
+    else:
+        try:
+            text = _SHORT.repr(x)
+        except Exception:  # noqa: BLE001 - a failing repr must not hide the real error
+            text = f"<{type(x).__name__} object>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

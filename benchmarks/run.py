@@ -378,5 +378,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {name} | {r['values']:,.0f} | {r['build']:.2f} s | {r['render']:.2f} s "
               f"| {r['total']:.2f} s |")
 
+    import fit_bench  # what nn.fit's collector pause and Optimizer.step's checks cost
+
+    print("\n" + fit_bench.report(args.quick))
+
 if __name__ == "__main__":
     main()

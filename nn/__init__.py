@@ -10,16 +10,22 @@ save/load, and plots (optional extra)::
     history = nn.fit(model, X, [2 * t - 1 for t in y], loss='hinge', l2=1e-4,
                      optimizer=nn.SGD(model.parameters(), lr=0.5), epochs=100)
 
-Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers`,
-:mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.data`,
-:mod:`nn.training`, :mod:`nn.serialization`, :mod:`nn.plots` (needs
-matplotlib: ``pip install "chainrule[plot]"``; import it explicitly).
+A bad sample or label fails before training starts, with the model unchanged;
+a NaN or infinite loss or gradient stops ``fit`` before that step, keeping the
+good steps (see :func:`nn.fit`). A multi-output model returns :class:`Outputs`,
+a list that tells you to sum or pick an output if you call ``.backward()`` on it.
+
+Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers` (and Outputs),
+:mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.schedules`,
+:mod:`nn.data`, :mod:`nn.training`, :mod:`nn.metrics`, :mod:`nn.serialization`,
+:mod:`nn.plots` (needs matplotlib: ``pip install "chainrule[plot]"``; import it
+explicitly).
 """
 
 import autograd as _autograd
 
-from . import data, init, losses, optim
-from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron
+from . import data, init, losses, metrics, optim, schedules
+from .layers import ACTIVATIONS, MLP, Dropout, Layer, Neuron, Outputs
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -30,23 +36,22 @@ from .losses import (
     l2_penalty,
     mse_loss,
 )
+from .metrics import accuracy
 from .module import LoadResult, Module, Sequential, StateDictError
 from .optim import (
     SGD,
     Adam,
     AdamW,
-    CosineAnnealingLR,
-    LinearLR,
-    LRScheduler,
+    NonFiniteGradientError,
     Optimizer,
     RMSProp,
     RMSprop,
-    StepLR,
     clip_grad_norm,
     clip_grad_norm_,
 )
+from .schedules import CosineAnnealingLR, LinearLR, LRScheduler, StepLR
 from .serialization import ModelFileError, load, load_into, save
-from .training import History, accuracy, evaluate, fit, predict
+from .training import History, evaluate, fit, predict
 
 __all__ = [
     "ACTIVATIONS",
@@ -64,7 +69,9 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "NonFiniteGradientError",
     "Optimizer",
+    "Outputs",
     "RMSProp",
     "RMSprop",
     "Sequential",
@@ -87,11 +94,17 @@ __all__ = [
     "load",
     "load_into",
     "losses",
+    "metrics",
     "mse_loss",
     "optim",
     "predict",
     "save",
+    "schedules",
 ]
 
 # Inside detect_anomaly(), a node an nn module makes is reported at the user's line.
 _autograd.mark_library("nn")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,4 +1,4 @@
-"""Toy data sets in pure Python, a train/test split and a mini-batch loader.
+"""Toy data sets in pure Python, a train/test split, a mini-batch loader and data checks.
 
 Every generator returns ``(X, y)``: ``X`` a list of rows (lists of floats),
 ``y`` a list of labels. Classification sets use class indices ``0, 1, ...``
@@ -20,7 +20,9 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from ._checks import Seed, as_rng, integer, non_negative, positive, real
+from autograd import Value
+
+from ._checks import Seed, as_rng, flag, integer, is_real, non_negative, positive, preview, real
 
 T = TypeVar("T")
 Dataset = tuple[list[list[float]], list[int]]
@@ -37,8 +39,7 @@ def _finish(
     X: list[list[float]], y: list[Any], noise: float, shuffle: bool, rng: random.Random
 ) -> tuple[list[list[float]], list[Any]]:
     """Shuffle the samples (when asked), then add Gaussian noise of std ``noise`` to X."""
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle needs True or False, got {shuffle!r}")
+    flag(shuffle, "shuffle")
     order = list(range(len(X)))
     if shuffle:
         rng.shuffle(order)
@@ -71,6 +72,8 @@ def make_xor(n_samples: int = 4, noise: float = 0.0, *, seed: Seed = None) -> Da
     return _finish(X, y, noise, False, as_rng(seed))
 
 
+# The generators below read alike on purpose: check the arguments, lay out each class's
+# points, then _finish shuffles them and adds the noise.
 def make_moons(
     n_samples: int = 100, noise: float = 0.0, *, shuffle: bool = True, seed: Seed = None
 ) -> Dataset:
@@ -170,7 +173,7 @@ def make_blobs(
         lo, hi = (real(v, "make_blobs(center_box)") for v in center_box)
         if not lo < hi:
             raise ValueError(f"make_blobs(center_box) must be (low, high) with low < high, "
-                             f"got {center_box!r}")
+                             f"got {preview(center_box)}")
         points = [[rng.uniform(lo, hi) for _ in range(d)] for _ in range(k)]
     X, y = [], []
     for label, count in enumerate(_split(n, len(points))):
@@ -244,7 +247,7 @@ def train_test_split(
     if isinstance(test_size, float):
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"train_test_split(test_size) as a fraction must be in (0, 1), "
-                             f"got {test_size!r}")
+                             f"got {preview(test_size)}")
         n_test = math.ceil(test_size * n)
     else:
         n_test = integer(test_size, "train_test_split(test_size)")
@@ -252,9 +255,7 @@ def train_test_split(
         raise ValueError(f"train_test_split: a test set of {n_test} out of {n} samples leaves "
                          f"no training or no test data")
     order = list(range(n))
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle needs True or False, got {shuffle!r}")
-    if shuffle:
+    if flag(shuffle, "shuffle"):
         as_rng(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
     return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
@@ -305,3 +306,52 @@ class DataLoader:
         for k in range(len(self)):
             idx = order[k * b:(k + 1) * b]
             yield [self.X[i] for i in idx], [self.y[i] for i in idx]
+
+
+def check_finite(X: Sequence[Any], y: Sequence[Any], what: str) -> None:
+    """ValueError naming the first number in ``X`` or ``y`` that is NaN or infinite.
+
+    Numbers are looked for in nested lists, tuples and arrays and in Values'
+    ``.data``; anything else is left for the model and the loss to judge.
+
+    >>> check_finite([[0.0, 1.0], [2.0, float('nan')]], [0, 1], 'fit')
+    Traceback (most recent call last):
+    ...
+    ValueError: fit: X[1][1] = nan; every input and label must be a finite number ...
+    """
+    for name, rows in (("X", X), ("y", y)):
+        for i, row in enumerate(rows):
+            try:
+                if all(map(math.isfinite, row)):  # the common case: a row of floats
+                    continue
+            except (TypeError, OverflowError):
+                pass  # a scalar, nested rows, an int too large for a float, not numbers
+            bad = _non_finite(row, f"{name}[{i}]")
+            if bad is not None:
+                raise ValueError(
+                    f"{what}: {bad[0]} = {bad[1]}; every input and label must be a finite "
+                    f"number (look for missing or overflowed values in the data); nothing "
+                    f"was trained"
+                )
+
+
+def _non_finite(item: Any, where: str, depth: int = 0) -> tuple[str, str] | None:
+    """(position, shown value) of the first NaN or infinite number in ``item``, else None."""
+    if isinstance(item, Value):
+        item = item.data
+    if is_real(item):
+        try:
+            number = float(item)
+        except OverflowError:
+            return where, f"{preview(item)} (too large for a float)"
+        return None if math.isfinite(number) else (where, repr(number))
+    if depth < 8 and not isinstance(item, (str, bytes)) and hasattr(item, "__len__"):
+        try:
+            entries = list(item)
+        except TypeError:
+            return None
+        for j, entry in enumerate(entries):
+            bad = _non_finite(entry, f"{where}[{j}]", depth + 1)
+            if bad is not None:
+                return bad
+    return None

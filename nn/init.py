@@ -20,7 +20,7 @@ import math
 import random
 from collections.abc import Callable
 
-from ._checks import choice
+from ._checks import choice, preview
 
 Initializer = Callable[[random.Random, int, int], float]
 
@@ -62,7 +62,8 @@ def weights(
         w = draw(rng, fan_in, fan_out)
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w):
             raise ValueError(
-                f"init scheme {scheme!r} returned {w!r}; it must return a finite float"
+                f"init scheme {preview(scheme)} returned {preview(w)}; it must return a finite "
+                f"float"
             )
         out.append(float(w))
     return out

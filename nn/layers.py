@@ -24,8 +24,58 @@ from typing import Any
 from autograd import Value, dot, scope
 
 from . import init as _init
-from ._checks import Seed, as_rng, choice, in_range, integer, preview
-from .module import Module, Output
+from ._checks import Seed, as_rng, choice, in_range, integer, typed
+from .module import Module
+
+# The constructor of dot nodes (Values in): what a neuron calls on every forward pass.
+_dot_node = dot.apply
+
+
+class Outputs(list[Value]):
+    """The list of Values a multi-output module returns: a real list, with a hint.
+
+    It behaves as a list in every way (indexing, ``len``, iteration, equality,
+    ``json``), except that the attributes of a single Value -- ``backward``,
+    ``data`` and ``grad`` -- raise an AttributeError that says what to do: sum
+    the outputs into one loss or pick one. (``hasattr(out, 'backward')`` is
+    False, as for any list.)
+
+    >>> from nn import MLP
+    >>> out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    >>> len(out), isinstance(out, list)
+    (2, True)
+    >>> out.backward()
+    Traceback (most recent call last):
+    ...
+    AttributeError: this is a list of 2 outputs (...), not a Value, so it has no .backward(): ...
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, name: str, fix: str) -> AttributeError:
+        return AttributeError(
+            f"this is a list of {len(self)} outputs (a multi-output module's result), not a "
+            f"Value, so it has no .{name}: {fix}"
+        )
+
+    @property
+    def backward(self) -> Any:
+        raise self._refuse("backward()", "make one loss from them, e.g. "
+                           "autograd.sum(outputs).backward() or nn.mse_loss(outputs, "
+                           "targets).backward(), or pick one: outputs[0].backward()")
+
+    @property
+    def data(self) -> Any:
+        raise self._refuse("data", "read each output's, [v.data for v in outputs], or use "
+                           "nn.predict(model, X) for plain numbers")
+
+    @property
+    def grad(self) -> Any:
+        raise self._refuse("grad", "read each output's, [v.grad for v in outputs]")
+
+
+Output = Value | Outputs
+
 
 #: Activation name -> the Value method that applies it (``None``: linear, no node).
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -36,16 +86,25 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
 }
 
-# micrograd-style neuron names for the repr: ReLUNeuron(2), LinearNeuron(16), ...
-_REPR_NAMES = {
+# How descriptions name an activation: micrograd's ReLUNeuron(2), LinearNeuron(16), ...
+_TITLES = {
     "relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU",
     "linear": "Linear",
 }
 
 
+# A layer's and a neuron's descriptions are needed before they exist: their parameters
+# are made inside a scope whose kind= is that description. So they are functions of the
+# constructor's arguments, which describe() also uses.
+
+def _neuron_line(nin: int, activation: str) -> str:
+    """A neuron's description, micrograd's repr: ``ReLUNeuron(2)``."""
+    return f"{_TITLES[activation]}Neuron({nin})"
+
+
 def _layer_kind(nin: int, nout: int, activation: str) -> str:
-    """A layer's short name in pictures' summaries: ``Layer(16, 16, ReLU)``."""
-    return f"Layer({nin}, {nout}, {_REPR_NAMES[activation]})"
+    """A layer's short description in pictures' summaries: ``Layer(16, 16, ReLU)``."""
+    return f"Layer({nin}, {nout}, {_TITLES[activation]})"
 
 
 def _activation(activation: Any, nonlin: Any, default: str, owner: str) -> str:
@@ -56,7 +115,7 @@ def _activation(activation: Any, nonlin: Any, default: str, owner: str) -> str:
         if activation is not None:
             raise TypeError(f"{owner}: pass either activation= or nonlin=, not both")
         if not isinstance(nonlin, bool):
-            raise TypeError(f"{owner}(nonlin=...) needs True or False, got {nonlin!r}")
+            raise TypeError(f"{owner}(nonlin=...) needs True or False, got {typed(nonlin)}")
         return "relu" if nonlin else "linear"
     if activation is None:
         return default
@@ -73,24 +132,19 @@ def _inputs(x: Any, nin: int, module: Module) -> Sequence[Value]:
         values: list[Any] = [x]  # one scalar: fine for a one-input module
     elif isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
         raise TypeError(
-            f"{_describe(module)} expects a sequence of {nin} numbers or Values, got "
-            f"{type(x).__name__} {preview(x)}"
+            f"{module.describe()} expects a sequence of {nin} numbers or Values, got {typed(x)}"
         )
     else:
         values = list(x)
     if len(values) != nin:
-        raise ValueError(f"{_describe(module)} expects {nin} input(s), got {len(values)}")
+        raise ValueError(f"{module.describe()} expects {nin} input(s), got {len(values)}")
     for i, v in enumerate(values):
         if not isinstance(v, Value):
             try:
                 values[i] = Value(v, label=f"x{i}")
             except TypeError as exc:
-                raise TypeError(f"{_describe(module)} input {i}: {exc}") from None
+                raise TypeError(f"{module.describe()} input x[{i}]: {exc}") from None
     return values
-
-
-def _describe(module: Module) -> str:
-    return repr(module) if isinstance(module, Neuron) else module._one_line()
 
 
 class Neuron(Module):
@@ -120,7 +174,7 @@ class Neuron(Module):
         self.nin = integer(nin, "Neuron(nin)")
         self.activation = _activation(activation, nonlin, "relu", "Neuron")
         if not isinstance(bias, bool):
-            raise TypeError(f"Neuron(bias=...) needs True or False, got {bias!r}")
+            raise TypeError(f"Neuron(bias=...) needs True or False, got {typed(bias)}")
         fan_out = integer(fan_out, "Neuron(fan_out)")
         drawn = _init.weights(init, as_rng(seed), self.nin, fan_out)
         self.w = [Value(v, label=f"w{i}") for i, v in enumerate(drawn)]
@@ -136,7 +190,10 @@ class Neuron(Module):
         return self.forward(_inputs(x, self.nin, self))
 
     def forward(self, x: Sequence[Any]) -> Value:
-        act = dot(self.w, x)
+        try:  # every neuron of every call: straight to the dot node when x holds Values
+            act = _dot_node(*self.w, *x)
+        except AttributeError:  # plain numbers among the inputs: dot() converts them
+            act = dot(self.w, x)
         if self.b is not None:
             act = act + self.b
         f = self._act
@@ -148,11 +205,8 @@ class Neuron(Module):
     def extra_repr(self) -> str:
         return f"{self.nin}"
 
-    def __repr__(self) -> str:
-        return f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
-
-    def _kind(self) -> str:
-        return repr(self)
+    def describe(self, short: bool = False) -> str:
+        return _neuron_line(self.nin, self.activation)
 
 
 class Layer(Module):
@@ -163,6 +217,7 @@ class Layer(Module):
     parameters and nodes carry the scope ``neurons.j``.
     """
 
+    # Neuron's keywords plus nout: the layer hands them on to each of its neurons.
     def __init__(
         self,
         nin: int,
@@ -180,10 +235,12 @@ class Layer(Module):
         rng = as_rng(seed)
         self._scopes = [f"neurons.{j}" for j in range(self.nout)]
         # What a picture's summary calls each neuron; one string, made once, for every call.
-        self._neuron_kind = f"{_REPR_NAMES[self.activation]}Neuron({self.nin})"
+        self._neuron_kind = _neuron_line(self.nin, self.activation)
+        # One scope block per neuron, made once and entered on every call.
+        self._blocks = [scope(name, self._neuron_kind) for name in self._scopes]
         self.neurons = []
-        for name in self._scopes:
-            with scope(name, self._neuron_kind):
+        for block in self._blocks:
+            with block:
                 self.neurons.append(Neuron(
                     self.nin, self.activation, init=init, bias=bias, seed=rng, fan_out=self.nout
                 ))
@@ -195,12 +252,11 @@ class Layer(Module):
         out = self.outputs(x)
         return out[0] if len(out) == 1 else out
 
-    def outputs(self, x: Sequence[Any]) -> list[Value]:
+    def outputs(self, x: Sequence[Any]) -> Outputs:
         """The neurons' outputs as a list (also for one neuron); ``x`` is not checked."""
-        out = []
-        kind = self._neuron_kind
-        for neuron, name in zip(self.neurons, self._scopes):
-            with scope(name, kind):
+        out = Outputs()
+        for neuron, block in zip(self.neurons, self._blocks):
+            with block:
                 out.append(neuron.forward(x))
         return out
 
@@ -210,8 +266,10 @@ class Layer(Module):
             "bias": self.neurons[0].b is not None,
         }
 
-    def _kind(self) -> str:
-        return _layer_kind(self.nin, self.nout, self.activation)
+    def describe(self, short: bool = False) -> str:
+        if short:
+            return _layer_kind(self.nin, self.nout, self.activation)
+        return super().describe()
 
     def extra_repr(self) -> str:
         bias = "" if self.neurons[0].b is not None else ", bias=False"
@@ -248,7 +306,7 @@ class MLP(Module):
     ) -> None:
         self.nin = integer(nin, "MLP(nin)")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise TypeError(f"MLP(nouts) needs a non-empty list of layer sizes, got {nouts!r}")
+            raise TypeError(f"MLP(nouts) needs a non-empty list of layer sizes, got {typed(nouts)}")
         self.nouts = [integer(n, f"MLP(nouts[{i}])") for i, n in enumerate(nouts)]
         self.activation = choice(activation, "MLP(activation)", tuple(ACTIVATIONS))
         self.output_activation = (
@@ -262,12 +320,12 @@ class MLP(Module):
         acts = [self.activation] * last + [self.output_activation]
         self.layers = []
         for i, (name, act) in enumerate(zip(self._scopes, acts)):
-            # The kind= of a layer's scope, e.g. 'Layer(16, 16, ReLU)' (as Layer._kind says).
+            # The kind= of a layer's scope, e.g. 'Layer(16, 16, ReLU)' (its describe(short=True)).
             with scope(name, _layer_kind(sizes[i], sizes[i + 1], act)):
                 self.layers.append(
                     Layer(sizes[i], sizes[i + 1], act, init=init, bias=bias, seed=rng)
                 )
-        self._kinds = [layer._kind() for layer in self.layers]
+        self._kinds = [layer.describe(short=True) for layer in self.layers]
 
     def __call__(self, x: Any) -> Output:
         return self.forward(_inputs(x, self.nin, self))
@@ -276,7 +334,7 @@ class MLP(Module):
         for layer, name, kind in zip(self.layers, self._scopes, self._kinds):
             with scope(name, kind):
                 x = layer.outputs(x)
-        return x[0] if len(x) == 1 else list(x)
+        return x[0] if len(x) == 1 else Outputs(x)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -308,7 +366,7 @@ class Dropout(Module):
         values = [x] if single else list(x)
         keep, scale, rand = 1.0 - self.p, 1.0 / (1.0 - self.p) if self.p < 1.0 else 0.0, self._rng
         out = [v * (scale if rand.random() < keep else 0.0) for v in values]
-        return out[0] if single else out
+        return out[0] if single else Outputs(out)
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p}

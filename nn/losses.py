@@ -28,8 +28,8 @@ from typing import Any
 import autograd
 from autograd import Value
 
-from ._checks import choice, is_real, non_negative, preview, real
-from .module import Module
+from ._checks import choice, is_real, non_negative, preview, real, typed
+from .module import Module, parameter_list
 
 Loss = Callable[..., Any]
 
@@ -56,22 +56,26 @@ def _is_sequence(x: Any) -> bool:
             and hasattr(x, "__len__") and hasattr(x, "__getitem__"))
 
 
-def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float, str]]:
+def _pairs(
+    predictions: Any, targets: Any, loss: str, name: str = "predictions"
+) -> list[tuple[Value, float, str]]:
     """Flatten (prediction, target, position) triples of matching shapes; targets as floats.
 
-    The position names an element in error messages: ``3`` for sample 3, ``3[1]``
-    for output 1 of a multi-output sample 3.
+    The position names an element in error messages, in indexing notation so it
+    never reads as a value: ``[3]`` for sample 3, ``[3][1]`` for output 1 of a
+    multi-output sample 3 (``targets[3][1] = nan``). ``name`` is what the loss
+    calls its predictions (``scores``, ``logits``, ...).
     """
     if not _is_sequence(predictions):
         predictions, targets = [predictions], [targets]
     elif not _is_sequence(targets):
         raise TypeError(
-            f"{loss}: predictions is a sequence of {len(predictions)}, so targets must be a "
-            f"sequence too, got {type(targets).__name__} {preview(targets)}"
+            f"{loss}: {name} is a sequence of {len(predictions)}, so targets must be a "
+            f"sequence too, got {typed(targets)}"
         )
     if len(predictions) != len(targets):
         raise ValueError(
-            f"{loss}: {len(predictions)} predictions but {len(targets)} targets; "
+            f"{loss}: {len(predictions)} {name} but {len(targets)} targets; "
             f"pass one target per prediction"
         )
     if not predictions:
@@ -81,17 +85,17 @@ def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float
         if _is_sequence(p):  # one multi-output sample
             if not _is_sequence(t) or len(t) != len(p):
                 raise ValueError(
-                    f"{loss}: sample {i} has {len(p)} outputs but its target is {preview(t)}; "
-                    f"give a target list of the same length"
+                    f"{loss}: {name}[{i}] has {len(p)} outputs but targets[{i}] = "
+                    f"{preview(t)}; give each sample a target list of the same length"
                 )
-            out.extend((pj, tj, f"{i}[{j}]") for j, (pj, tj) in enumerate(zip(p, t)))
+            out.extend((pj, tj, f"[{i}][{j}]") for j, (pj, tj) in enumerate(zip(p, t)))
         else:
-            out.append((p, t, str(i)))
+            out.append((p, t, f"[{i}]"))
     triples = []
     for p, t, where in out:
         if not is_real(t):
-            raise TypeError(f"{loss}: targets must be real numbers, got {type(t).__name__} "
-                            f"{preview(t)} (target {where})")
+            raise TypeError(f"{loss}: targets{where} is {typed(t)}; targets must be real "
+                            f"numbers")
         try:
             target = float(t)
         except OverflowError:  # an int too large for a float
@@ -99,12 +103,12 @@ def _pairs(predictions: Any, targets: Any, loss: str) -> list[tuple[Value, float
         if not math.isfinite(target):
             # A NaN target makes the loss NaN and an inf one makes it inf: training
             # would stop (or diverge) with nothing pointing at the data.
-            raise ValueError(f"{loss}: target {where} is {preview(t)}; targets must be finite "
+            raise ValueError(f"{loss}: targets{where} = {preview(t)}; targets must be finite "
                              f"numbers (check the data for missing or overflowed values)")
         if not isinstance(p, Value):
             if not is_real(p):
-                raise TypeError(f"{loss}: predictions must be Values or numbers, got "
-                                f"{type(p).__name__} {preview(p)}")
+                raise TypeError(f"{loss}: {name}{where} is {typed(p)}; {name} must be Values "
+                                f"or numbers")
             p = Value(p)
         triples.append((p, target, where))
     return triples
@@ -133,7 +137,7 @@ def _check_label(t: float, where: str, loss: str, allowed: str) -> None:
         domain = "-1 or +1" if allowed == "pm1" else "in [0, 1]"
         hint = (" (for 0/1 labels use [2 * t - 1 for t in y])" if allowed == "pm1"
                 else " (probabilities of the positive class)")
-        raise ValueError(f"{loss}: target {where} is {t!r}; targets must be {domain}{hint}")
+        raise ValueError(f"{loss}: targets{where} = {t!r}; targets must be {domain}{hint}")
 
 
 def binary_cross_entropy(
@@ -155,11 +159,11 @@ def binary_cross_entropy(
                          f"probabilities are clamped into [eps, 1 - eps] so log() stays finite "
                          f"(the default is {EPSILON})")
     losses = []
-    for p, t, i in _pairs(probabilities, targets, "binary_cross_entropy"):
+    for p, t, i in _pairs(probabilities, targets, "binary_cross_entropy", "probabilities"):
         _check_label(t, i, "binary_cross_entropy", "01")
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(
-                f"binary_cross_entropy: prediction {i} is {p.data!r}, not a probability in "
+                f"binary_cross_entropy: probabilities{i} = {p.data!r}, not a probability in "
                 f"[0, 1]; apply a sigmoid first, or use binary_cross_entropy_with_logits"
             )
         if p.data < eps:
@@ -185,7 +189,7 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     """
     choice(reduction, "reduction", _REDUCTIONS)
     losses = []
-    for x, t, i in _pairs(logits, targets, "binary_cross_entropy_with_logits"):
+    for x, t, i in _pairs(logits, targets, "binary_cross_entropy_with_logits", "logits"):
         _check_label(t, i, "binary_cross_entropy_with_logits", "01")
         if t == 0.0:
             losses.append(x.softplus())
@@ -219,8 +223,8 @@ def cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Any:
     for i, (row, t) in enumerate(zip(logits, targets)):
         if not _is_sequence(row) or len(row) < 2:
             raise ValueError(
-                f"cross_entropy: sample {i} must have a score per class (at least 2), got "
-                f"{preview(row)}; a one-output model needs a binary loss"
+                f"cross_entropy: logits[{i}] = {preview(row)}; each sample must have a score "
+                f"per class (at least 2); a one-output model needs a binary loss"
             )
         if classes is None:
             classes = len(row)
@@ -232,11 +236,12 @@ def cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Any:
                 f"{classes}; every sample needs one score for each of the same classes"
             )
         if not is_real(t) or not math.isfinite(t) or float(t) != int(t):
-            raise TypeError(f"cross_entropy: target {i} must be a class index (int), got {t!r}")
+            raise TypeError(f"cross_entropy: targets[{i}] is {typed(t)}; a target must be a "
+                            f"class index (an int)")
         k = int(t)
         if not 0 <= k < len(row):
             raise ValueError(
-                f"cross_entropy: target {i} is class {k}, outside 0..{len(row) - 1} "
+                f"cross_entropy: targets[{i}] = {k}, a class outside 0..{len(row) - 1} "
                 f"for {len(row)} scores"
             )
         scores = list(row)
@@ -251,20 +256,12 @@ def hinge_loss(
 ) -> Any:
     """max(0, margin - t * score) with targets -1 or +1: micrograd's "max-margin" SVM loss."""
     choice(reduction, "reduction", _REDUCTIONS)
-    margin = non_negative(margin, "margin")
+    margin = non_negative(margin, "hinge_loss(margin)")
     losses = []
-    for s, t, i in _pairs(scores, targets, "hinge_loss"):
+    for s, t, i in _pairs(scores, targets, "hinge_loss", "scores"):
         _check_label(t, i, "hinge_loss", "pm1")
         losses.append((margin - s * t).relu())
     return _reduce(losses, reduction)
-
-
-def _params(params: Module | Iterable[Value]) -> list[Value]:
-    items = params.parameters() if isinstance(params, Module) else list(params)
-    for i, p in enumerate(items):
-        if not isinstance(p, Value):
-            raise TypeError(f"penalty: item {i} is {type(p).__name__}, not a Value")
-    return items
 
 
 def l2_penalty(params: Module | Iterable[Value], alpha: float = 1.0) -> Value:
@@ -273,15 +270,15 @@ def l2_penalty(params: Module | Iterable[Value], alpha: float = 1.0) -> Value:
     Its gradient is ``2 * alpha * p``; compare the optimisers' ``weight_decay``,
     which adds ``weight_decay * p`` to the gradient without a loss term.
     """
-    ps = _params(params)
-    alpha = non_negative(alpha, "alpha")
+    ps = parameter_list(params, "l2_penalty")
+    alpha = non_negative(alpha, "l2_penalty(alpha)")
     return autograd.dot(ps, ps) * alpha
 
 
 def l1_penalty(params: Module | Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha * sum(|p|), which pushes weights to exactly 0 (the derivative of |p| at 0 is 0)."""
-    ps = _params(params)
-    alpha = non_negative(alpha, "alpha")
+    ps = parameter_list(params, "l1_penalty")
+    alpha = non_negative(alpha, "l1_penalty(alpha)")
     return autograd.sum([abs(p) for p in ps]) * alpha
 
 

@@ -18,6 +18,19 @@ A dict or set holding Values or modules is a TypeError (their order or their
 names would be a guess), and so are two parameters that would get the same
 name: nothing is silently left out of ``parameters()`` or a state dict.
 
+A module that refers back to one that contains it (``self.parent = parent``) would
+make the tree a loop whose parameters never end: walking it (``parameters()``,
+``named_modules()``, ``zero_grad()``, ``train()``, ``state_dict()``) raises a
+TypeError that names the attribute and says to keep such a back-reference in an
+attribute starting with ``_``; ``repr`` never raises and shows the back-reference
+as ``<refers back to Outer>``.
+
+A module describes itself one way, :meth:`Module.describe`: one line
+(``Layer(nin=2, nout=16, activation='relu')``, by default the class name and
+:meth:`Module.extra_repr`), or with ``short=True`` the compact form a picture's
+summary shows (``Layer(2, 16, ReLU)``). ``repr`` nests those lines PyTorch-style
+and ``summary()`` tabulates them.
+
 So ``MLP(2, [16, 16, 1])`` has parameters named like ``layers.1.neurons.3.w0``
 and ``layers.1.neurons.3.b``. Attributes whose names start with ``_`` are
 private and never searched. The layers in :mod:`nn.layers` create each
@@ -30,14 +43,12 @@ scopes from their names in it, so the same holds for one.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from autograd import Value, current_scope, scope
 
-from ._checks import is_real, preview
-
-Output = Value | list[Value]
+from ._checks import is_real, preview, typed
 
 
 class StateDictError(ValueError):
@@ -77,16 +88,21 @@ class Module:
             if not name.startswith("_"):
                 yield from self._found_in(name, item)
 
-    def _found_in(self, name: str, item: Any, top: bool = True) -> Iterator[tuple[str, Any]]:
+    def _found_in(
+        self, name: str, item: Any, top: bool = True, within: tuple[int, ...] = ()
+    ) -> Iterator[tuple[str, Any]]:
         if isinstance(item, (Value, Module)):
             yield name, item
         elif isinstance(item, (list, tuple)):
             if top and item and all(isinstance(v, Value) for v in item):
                 for i, v in enumerate(item):  # micrograd's w0, w1, ...: the labels' names
                     yield f"{name}{i}", v
+            elif id(item) in within:  # a list that holds itself: nothing more to find
+                return
             else:
+                inner = (*within, id(item))
                 for i, v in enumerate(item):
-                    yield from self._found_in(f"{name}.{i}", v, top=False)
+                    yield from self._found_in(f"{name}.{i}", v, False, inner)
         elif isinstance(item, (dict, set, frozenset)) and _holds_members(item):
             # Skipping them would train, save and count a model without these weights.
             raise TypeError(
@@ -96,6 +112,23 @@ class Module:
                 f"they are not parameters)"
             )
 
+    def _walk(self, prefix: str, path: tuple[Module, ...] = ()) -> Iterator[tuple[str, Any]]:
+        """(dotted name, member) for every Value and module below this one, depth first.
+
+        ``path`` holds the modules above this one: meeting one of them again is a
+        cycle, which would make every walk endless, so it is an error here.
+        """
+        path = (*path, self)
+        for name, item in self._members():
+            full = f"{prefix}.{name}" if prefix else name
+            yield full, item
+            if isinstance(item, Module):
+                if any(item is above for above in path):
+                    raise _cycle(self, name, item, full)
+                yield from item._walk(full, path)
+
+    # PyTorch's pairs: children() and modules() are named_children() and named_modules()
+    # without the names.
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct submodules with their names (``layers.0``, ...), in attribute order."""
         for name, item in self._members():
@@ -110,8 +143,9 @@ class Module:
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module (named ``prefix``) and every submodule below it, depth first."""
         yield prefix, self
-        for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+        for name, item in self._walk(prefix):
+            if isinstance(item, Module):
+                yield name, item
 
     def modules(self) -> Iterator[Module]:
         """This module and every submodule below it."""
@@ -127,8 +161,8 @@ class Module:
         """
         seen: set[Value] = set()
         names: set[str] = set()
-        for name, p in self._named_parameters(prefix):
-            if p in seen:
+        for name, p in self._walk(prefix):
+            if not isinstance(p, Value) or p in seen:
                 continue
             if name in names:
                 # A state dict keeps one of them: saving and loading would lose a weight.
@@ -140,14 +174,6 @@ class Module:
             names.add(name)
             yield name, p
 
-    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
-        for name, item in self._members():
-            full = f"{prefix}.{name}" if prefix else name
-            if isinstance(item, Module):
-                yield from item._named_parameters(full)
-            else:
-                yield full, item
-
     def parameters(self) -> list[Value]:
         """Every parameter once, in the order of :meth:`named_parameters`."""
         return [p for _, p in self.named_parameters()]
@@ -156,7 +182,7 @@ class Module:
         """How many scalar parameters the model has."""
         return len(self.parameters())
 
-    # --- training helpers ---------------------------------------------------------------
+    # --- for training --------------------------------------------------------------------
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (leaf gradients accumulate across passes)."""
@@ -166,7 +192,7 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Put this module and its submodules in training mode (``mode=False``: evaluation)."""
         if not isinstance(mode, bool):
-            raise TypeError(f"train(mode) needs True or False, got {type(mode).__name__}")
+            raise TypeError(f"train(mode) needs True or False, got {typed(mode)}")
         for module in self.modules():
             module.training = mode
         return self
@@ -195,7 +221,7 @@ class Module:
         is not a real number.
         """
         if not isinstance(strict, bool):
-            raise TypeError(f"strict needs True or False, got {type(strict).__name__}")
+            raise TypeError(f"strict needs True or False, got {typed(strict)}")
         params = dict(self.named_parameters())
         updates = check_state(state, params, strict, owner=type(self).__name__)
         for name, value in updates.items():
@@ -216,25 +242,47 @@ class Module:
         return None
 
     def extra_repr(self) -> str:
-        """The text inside this module's parentheses in its repr."""
+        """The text inside this module's parentheses (PyTorch's hook); empty by default."""
         return ""
 
-    def __repr__(self) -> str:
-        """PyTorch-style: ``Name(extra)``, or ``Name(`` with one indented line per submodule."""
-        lines = [f"  ({name}): {_indent(repr(child))}" for name, child in self._repr_children()]
-        if not lines:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+    def describe(self, short: bool = False) -> str:
+        """This module on one line: ``Name(extra_repr)``, or ``Name`` when there is nothing to add.
 
-    def _one_line(self) -> str:
+        This is the one place a module says what it is: ``repr`` nests these lines,
+        :meth:`summary` lists them, error messages name the module by them, and
+        ``short=True`` gives the compact form a picture's summary shows (the
+        ``kind=`` of the module's :func:`autograd.scope` blocks), the same line
+        unless a module overrides it.
+
+        >>> from nn import Layer
+        >>> Layer(2, 16, seed=0).describe(), Layer(2, 16, seed=0).describe(short=True)
+        ("Layer(nin=2, nout=16, activation='relu')", 'Layer(2, 16, ReLU)')
+        """
         extra = self.extra_repr()
         return f"{type(self).__name__}({extra})" if extra else type(self).__name__
 
-    def _kind(self) -> str:
-        """What a picture's summary calls this module (the ``kind=`` of its scope blocks)."""
-        return self._one_line()
+    def __repr__(self) -> str:
+        """PyTorch-style: ``Name(extra)``, or ``Name(`` with one indented line per submodule."""
+        return self._repr(())
+
+    def _repr(self, path: tuple[Module, ...]) -> str:
+        path = (*path, self)
+        lines = []
+        for name, child in self._repr_children():
+            if any(child is above for above in path):  # a cycle: say so, never loop
+                text = f"<refers back to {type(child).__name__}>"
+            else:
+                # A module of yours may write its own __repr__: it is used as it is.
+                own = type(child).__repr__ is not Module.__repr__
+                text = repr(child) if own else child._repr(path)
+            lines.append(f"  ({name}): {_indent(text)}")
+        if lines:
+            return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+        line = self.describe()
+        return line if line.endswith(")") else f"{line}()"  # PyTorch's Name() for a bare module
 
     def _repr_children(self) -> list[tuple[str, Module]]:
+        """The submodules ``repr`` and :meth:`summary` list (a Layer hides its alike neurons)."""
         return list(self.named_children())
 
     def summary(self) -> str:
@@ -248,9 +296,10 @@ class Module:
         layers.2  Layer(nin=16, nout=1, activation='linear')          17
         total                                                        337
         """
-        rows = [(name, child._one_line(), str(child.num_parameters()))
+        total = self.num_parameters()  # first: a cycle raises before any row is made
+        rows = [(name, child.describe(), str(child.num_parameters()))
                 for name, child in self._repr_children()]
-        rows.append(("total", "", str(self.num_parameters())))
+        rows.append(("total", "", str(total)))
         header = ("name", "module", "parameters")
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
         lines = [
@@ -260,15 +309,42 @@ class Module:
         return "\n".join(lines)
 
 
-def _holds_members(item: Any) -> bool:
+def _cycle(owner: Module, name: str, target: Module, path: str) -> TypeError:
+    return TypeError(
+        f"{type(owner).__name__}.{name} refers back to {type(target).__name__}, which contains "
+        f"it ({path!r} leads back to where it started): a cycle in the module tree, whose "
+        f"parameters would never end. Keep a reference back up the tree in an attribute whose "
+        f"name starts with _ (self._parent = parent, not self.parent = parent), which nn "
+        f"does not search"
+    )
+
+
+def parameter_list(params: Module | Iterable[Value], owner: str) -> list[Value]:
+    """The parameters of a module, or a list of distinct Values; else a clear error."""
+    items = params.parameters() if isinstance(params, Module) else list(params)
+    seen: set[Value] = set()
+    for i, p in enumerate(items):
+        if not isinstance(p, Value):
+            raise TypeError(f"{owner}: params[{i}] is {typed(p)}, not a Value")
+        if p in seen:
+            # Its gradient would count twice (a clipping norm) or it would move twice.
+            raise ValueError(f"{owner}: params[{i}] ({preview(p)}) appears more than once")
+        seen.add(p)
+    return items
+
+
+def _holds_members(item: Any, within: tuple[int, ...] = ()) -> bool:
     """True if a container holds a Value or a module, at any depth."""
     if isinstance(item, (Value, Module)):
         return True
+    if id(item) in within:  # a container that holds itself
+        return False
+    inner = (*within, id(item))
     if isinstance(item, dict):
         item = item.values()
     elif not isinstance(item, (list, tuple, set, frozenset)):
         return False
-    return any(_holds_members(v) for v in item)
+    return any(_holds_members(v, inner) for v in item)
 
 
 def _indent(text: str) -> str:
@@ -285,12 +361,11 @@ def check_state(
     """
     if not isinstance(state, Mapping):
         raise TypeError(
-            f"a state dict is a mapping of parameter names to numbers, got "
-            f"{type(state).__name__} {preview(state)}"
+            f"a state dict is a mapping of parameter names to numbers, got {typed(state)}"
         )
     for name in state:
         if not isinstance(name, str):
-            raise TypeError(f"state dict names must be str, got {type(name).__name__} {name!r}")
+            raise TypeError(f"state dict names must be str, got {typed(name)}")
     if strict:
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
@@ -310,21 +385,21 @@ def check_state(
             continue
         if not is_real(value):
             raise TypeError(
-                f"state dict entry {name!r} must be a real number, got "
-                f"{type(value).__name__} {preview(value)}"
+                f"state dict entry {preview(name)} must be a real number, got {typed(value)}"
             )
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            raise StateDictError(f"state dict entry {name!r} is {value!r}; weights must be finite")
+            raise StateDictError(f"state dict entry {preview(name)} is {preview(value)}; weights "
+                                 f"must be finite")
         updates[name] = number
     return updates
 
 
 def _names(names: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(preview(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
@@ -350,12 +425,10 @@ class Sequential(Module):
             raise ValueError("Sequential needs at least one module")
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise TypeError(
-                    f"Sequential: item {i} is {type(m).__name__} {preview(m)}, not a Module"
-                )
+                raise TypeError(f"Sequential: modules[{i}] is {typed(m)}, not a Module")
         self.steps = list(modules)
         self._scopes = [str(i) for i in range(len(modules))]
-        self._kinds = [m._kind() for m in modules]  # for pictures' summaries
+        self._kinds = [m.describe(short=True) for m in modules]  # for pictures' summaries
         # A Sequential made inside scope('critic') gets 'critic.0...' parameters.
         outer = current_scope()
         for name, p in self.named_parameters():

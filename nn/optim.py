@@ -1,4 +1,4 @@
-"""Optimisers, learning-rate schedules and gradient clipping.
+"""Optimisers and gradient clipping (the schedules are in :mod:`nn.schedules`).
 
 Every optimiser follows ``torch.optim``: the same constructor defaults and the
 same update rule, step for step (the tests compare them with PyTorch when it is
@@ -14,6 +14,13 @@ hooks; each subclass only says how one parameter moves, in ``update_one``.
 
 Hooks run on the parameter list before every update, for instance gradient
 clipping: ``opt.add_hook(lambda params: clip_grad_norm(params, 1.0))``.
+
+``step()`` checks every parameter after the hooks and before the first update,
+and on a bad one updates nothing: a ``.data`` or ``.grad`` that is not a real
+number (a Value stored in ``.data``) is a TypeError naming the parameter and the
+fix; a NaN or infinite gradient is a :class:`NonFiniteGradientError`. Each
+hyper-parameter is checked by the one rule for its name in
+:data:`HYPER_PARAMETERS`, whichever optimiser takes it.
 """
 
 from __future__ import annotations
@@ -24,10 +31,42 @@ from typing import Any
 
 from autograd import Value
 
-from ._checks import in_range, integer, non_negative, positive, preview
-from .module import Module
+from ._checks import (
+    bad_number,
+    flag,
+    in_range,
+    is_real,
+    non_negative,
+    positive,
+    typed,
+    unit_interval,
+)
+from .module import Module, parameter_list
 
 Hook = Callable[[list[Value]], Any]
+
+
+def _betas(x: Any, what: str) -> tuple[float, float]:
+    if not isinstance(x, (tuple, list)) or len(x) != 2:
+        raise TypeError(f"{what} needs a pair of floats, got {typed(x)}")
+    return (in_range(x[0], f"{what[:-1]}[0])", 0.0, 1.0, hi_open=True),
+            in_range(x[1], f"{what[:-1]}[1])", 0.0, 1.0, hi_open=True))
+
+
+#: How each optimiser hyper-parameter is checked, by its name: one rule per name, the
+#: same in every optimiser (PyTorch's ranges). ``eps = 0`` would divide 0 by 0 at a
+#: parameter whose gradients have all been 0 (a dead ReLU), half-way through a step.
+HYPER_PARAMETERS: dict[str, Callable[[Any, str], Any]] = {
+    "momentum": non_negative,
+    "dampening": unit_interval,
+    "weight_decay": non_negative,
+    "alpha": unit_interval,
+    "eps": positive,
+    "betas": _betas,
+    "nesterov": flag,
+    "centered": flag,
+    "amsgrad": flag,
+}
 
 
 class Optimizer:
@@ -38,28 +77,43 @@ class Optimizer:
     estimates), ``steps`` the number of steps taken, and ``initial_lr`` the
     rate when the first schedule was attached (``None`` before), from which
     every schedule on this optimiser starts, as PyTorch's ``initial_lr``.
+
+    Before it moves anything, ``step()`` checks that every parameter's ``.data``
+    and ``.grad`` hold plain real numbers: ``p.data = p - lr * p.grad`` (a Value
+    stored in ``.data``) is a TypeError naming the parameter and the fix, and
+    nothing is updated. A subclass gives its hyper-parameters to
+    :meth:`set_hyper_parameters`, which checks each by its name.
     """
 
     def __init__(self, params: Module | Iterable[Value], lr: float) -> None:
-        items = params.parameters() if isinstance(params, Module) else list(params)
         name = type(self).__name__
+        items = parameter_list(params, name)
         if not items:
             raise ValueError(f"{name} got an empty parameter list")
-        seen: set[Value] = set()
-        for i, p in enumerate(items):
-            if not isinstance(p, Value):
-                raise TypeError(
-                    f"{name}: parameter {i} is {type(p).__name__} {preview(p)}, not a Value"
-                )
-            if p in seen:
-                raise ValueError(f"{name}: parameter {i} ({p!r}) appears more than once")
-            seen.add(p)
         self.params: list[Value] = items
+        # Made from a module: its names (layers.0.neurons.1.w0) say which parameter is bad.
+        self._names = ([n for n, _ in params.named_parameters()]
+                       if isinstance(params, Module) else None)
         self._lr = positive(lr, f"{name}(lr)")
         self.initial_lr: float | None = None
         self.state: dict[Value, dict[str, float]] = {}
         self.steps = 0
         self.hooks: list[Hook] = []
+
+    def set_hyper_parameters(self, **values: Any) -> None:
+        """Check each value by its name's rule in :data:`HYPER_PARAMETERS` and set it.
+
+        >>> opt = SGD([Value(0.0)], lr=0.1)
+        >>> opt.set_hyper_parameters(momentum=-1.0)
+        Traceback (most recent call last):
+        ...
+        ValueError: SGD(momentum) must be >= 0, got -1.0
+        """
+        owner = type(self).__name__
+        checked = {name: HYPER_PARAMETERS[name](value, f"{owner}({name})")
+                   for name, value in values.items()}
+        for name, value in checked.items():  # all or nothing
+            setattr(self, name, value)
 
     @property
     def lr(self) -> float:
@@ -84,13 +138,35 @@ class Optimizer:
     def add_hook(self, hook: Hook) -> None:
         """Run ``hook(params)`` before every update (clipping, custom decay, logging)."""
         if not callable(hook):
-            raise TypeError(f"add_hook needs a callable, got {type(hook).__name__}")
+            raise TypeError(f"add_hook needs a callable, got {typed(hook)}")
         self.hooks.append(hook)
 
     def step(self) -> None:
-        """Update every parameter from its ``.grad``."""
+        """Update every parameter from its ``.grad``; on error, update nothing.
+
+        After the hooks and before the first update, every parameter is checked:
+        a ``.data`` or ``.grad`` that is not a real number is a TypeError, and a
+        gradient that is NaN or infinite (or, for optimisers that square it, so
+        large that its square overflows) is a :class:`NonFiniteGradientError`.
+        Either names the parameter, and leaves every parameter and the
+        optimiser's state as they were.
+        """
         for hook in self.hooks:
             hook(self.params)
+        # One pass, one type test per number and a sum of squares: ~15 us for 337
+        # parameters, where the forward and backward passes that made the gradients
+        # take milliseconds. The sum is finite only if every square is.
+        total, checked = 0.0, False
+        for p in self.params:
+            g = p.grad
+            if g.__class__ is not float or p.data.__class__ is not float:
+                if not checked:  # ints (micrograd's p.grad = 0) are fine; the rest is not
+                    self.check_numbers()
+                    checked = True
+                g = float(g)
+            total += g * g
+        if total - total != 0.0:  # NaN or inf: find the parameter, or see it was the sum
+            self._check_gradients()
         self.steps += 1
         state = self.state
         for p in self.params:
@@ -99,12 +175,64 @@ class Optimizer:
                 s = state[p] = {}
             self.update_one(p, s)
 
+    #: Whether the update squares the gradient (running averages of g**2): then a
+    #: gradient whose square overflows (|g| > ~1.3e154) would make the state infinite.
+    squares_gradients = False
+
+    def _check_gradients(self) -> None:
+        for i, p in enumerate(self.params):
+            g = float(p.grad)
+            if not math.isfinite(g) or (self.squares_gradients and math.isinf(g * g)):
+                raise NonFiniteGradientError(self, i, g)
+
+    def check_numbers(self) -> None:
+        """TypeError, naming the parameter and the fix, unless every ``.data`` and ``.grad``
+        holds a real number (ints and NumPy scalars are fine; a Value, a bool, a string or
+        None is not)."""
+        for i, p in enumerate(self.params):
+            for slot in ("data", "grad"):
+                number = getattr(p, slot)
+                if not is_real(number):
+                    raise TypeError(bad_number(self.name_of(i), slot, number,
+                                               f"{type(self).__name__}.step()"))
+
+    def name_of(self, i: int) -> str:
+        """How messages name parameter ``i``: its name in the module, else its label."""
+        return self._names[i] if self._names is not None else value_name(self.params[i], i)
+
     def update_one(self, p: Value, state: dict[str, float]) -> None:
         """Move one parameter; ``state`` is its own, kept between steps."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr!r})"
+
+
+class NonFiniteGradientError(FloatingPointError):
+    """``step()`` met a NaN or infinite gradient (or one too large to square) and updated nothing.
+
+    ``index`` is the parameter's position in ``optimizer.params``, ``name`` its
+    name, ``gradient`` the number. :func:`nn.fit` turns it into a stop.
+    """
+
+    def __init__(self, optimizer: Optimizer, index: int, gradient: float) -> None:
+        self.index, self.name, self.gradient = index, optimizer.name_of(index), gradient
+        problem = ("is too large to square (its square overflows the running average)"
+                   if math.isfinite(gradient) else f"is {gradient!r}")
+        super().__init__(
+            f"{type(optimizer).__name__}.step(): the gradient of {self.name} {problem}; no "
+            f"parameter was updated. To find the op that made it, run the forward and "
+            f"backward pass inside autograd.detect_anomaly(); if training diverged, lower "
+            f"the learning rate or clip gradients (nn.clip_grad_norm)"
+        )
+
+
+def value_name(p: Value, i: int) -> str:
+    """A parameter's name from its scope and label (an nn layer's is its name in the
+    model), or ``params[i]`` for a Value without a label."""
+    if p.label:
+        return f"{p.scope}.{p.label}" if p.scope else p.label
+    return f"params[{i}]"
 
 
 class SGD(Optimizer):
@@ -117,6 +245,13 @@ class SGD(Optimizer):
     except on the first step, where PyTorch starts from ``v = g``.
     """
 
+    momentum: float
+    dampening: float
+    weight_decay: float
+    nesterov: bool
+
+    # Each optimiser spells out its keywords and PyTorch's defaults (as torch.optim does);
+    # what is shared is how each is checked, by set_hyper_parameters.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -127,14 +262,10 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = non_negative(momentum, "SGD(momentum)")
-        self.dampening = in_range(dampening, "SGD(dampening)", 0.0, 1.0)
-        self.weight_decay = non_negative(weight_decay, "SGD(weight_decay)")
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"SGD(nesterov) needs True or False, got {nesterov!r}")
+        self.set_hyper_parameters(momentum=momentum, dampening=dampening,
+                                  weight_decay=weight_decay, nesterov=nesterov)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
-        self.nesterov = nesterov
 
     def update_one(self, p: Value, state: dict[str, float]) -> None:
         g = p.grad
@@ -158,6 +289,13 @@ class RMSProp(Optimizer):
     fed through a momentum buffer when ``momentum > 0``.
     """
 
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
+
+    # torch.optim.RMSprop's keywords and defaults; checked by set_hyper_parameters.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -169,15 +307,10 @@ class RMSProp(Optimizer):
         centered: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.alpha = in_range(alpha, "RMSProp(alpha)", 0.0, 1.0)
-        # eps = 0 divides 0 by 0 at a parameter whose gradients have all been 0
-        # (a dead ReLU), half-way through a step.
-        self.eps = positive(eps, "RMSProp(eps)")
-        self.weight_decay = non_negative(weight_decay, "RMSProp(weight_decay)")
-        self.momentum = non_negative(momentum, "RMSProp(momentum)")
-        if not isinstance(centered, bool):
-            raise TypeError(f"RMSProp(centered) needs True or False, got {centered!r}")
-        self.centered = centered
+        self.set_hyper_parameters(alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                  momentum=momentum, centered=centered)
+
+    squares_gradients = True
 
     def update_one(self, p: Value, state: dict[str, float]) -> None:
         g = p.grad
@@ -212,6 +345,12 @@ class Adam(Optimizer):
     :class:`AdamW`. ``amsgrad`` uses the running maximum of ``v``.
     """
 
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    amsgrad: bool
+
+    # torch.optim.Adam's keywords and defaults; checked by set_hyper_parameters.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -222,18 +361,10 @@ class Adam(Optimizer):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        name = type(self).__name__
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{name}(betas) needs a pair of floats, got {betas!r}")
-        self.betas = (
-            in_range(betas[0], f"{name}(betas[0])", 0.0, 1.0, hi_open=True),
-            in_range(betas[1], f"{name}(betas[1])", 0.0, 1.0, hi_open=True),
-        )
-        self.eps = positive(eps, f"{name}(eps)")  # see RMSProp: 0 would divide 0 by 0
-        self.weight_decay = non_negative(weight_decay, f"{name}(weight_decay)")
-        if not isinstance(amsgrad, bool):
-            raise TypeError(f"{name}(amsgrad) needs True or False, got {amsgrad!r}")
-        self.amsgrad = amsgrad
+        self.set_hyper_parameters(betas=betas, eps=eps, weight_decay=weight_decay,
+                                  amsgrad=amsgrad)
+
+    squares_gradients = True
 
     def step(self) -> None:
         # The bias corrections depend only on the step number: compute them once per step.
@@ -265,6 +396,7 @@ class AdamW(Adam):
     shrinks at the same rate whatever its gradient history.
     """
 
+    # Adam's keywords with torch.optim.AdamW's default weight decay, 1e-2.
     def __init__(
         self,
         params: Module | Iterable[Value],
@@ -283,147 +415,6 @@ class AdamW(Adam):
         if self.weight_decay:
             p.data *= 1.0 - self.lr * self.weight_decay
         super().update_one(p, state)
-
-
-# ---------------------------------------------------------------------------
-# Learning-rate schedules (the names and formulas of torch.optim.lr_scheduler).
-
-
-class LRScheduler:
-    """Base class: ``step()`` moves the optimiser's learning rate one step along the schedule.
-
-    As in ``torch.optim.lr_scheduler``, each step rescales the optimiser's
-    *current* rate (the chainable form), so two schedules on one optimiser
-    compose (their factors multiply) and a rate you set by hand is carried on
-    from. ``base_lr`` is the rate the optimiser had when its first schedule
-    was made (kept as ``optimizer.initial_lr``); :meth:`lr_at` is the closed
-    form, the rate after ``step`` steps of this schedule alone. Call
-    ``scheduler.step()`` after ``optimizer.step()``.
-
-    A subclass defines :meth:`lr_at`; it composes with others if it also
-    defines :meth:`next_lr`.
-    """
-
-    def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(
-                f"{type(self).__name__} needs an Optimizer, got {type(optimizer).__name__}"
-            )
-        self.optimizer = optimizer
-        if optimizer.initial_lr is None:
-            optimizer.initial_lr = optimizer.lr
-        self.base_lr = optimizer.initial_lr
-        self.last_step = 0
-        self._set(self.next_lr(optimizer.lr, 0))
-
-    def lr_at(self, step: int) -> float:
-        """The learning rate after ``step`` calls to :meth:`step`, for this schedule alone."""
-        raise NotImplementedError
-
-    def next_lr(self, lr: float, step: int) -> float:
-        """The rate for step ``step`` (0: when the schedule is made), from the current rate ``lr``.
-
-        The default is the closed form, which ignores ``lr``: such a schedule
-        overrides any other on the same optimiser.
-        """
-        return self.lr_at(step)
-
-    def step(self) -> None:
-        """Advance the schedule by one step and update the optimiser's learning rate."""
-        self._set(self.next_lr(self.optimizer.lr, self.last_step + 1))
-        self.last_step += 1  # only once the new rate was accepted
-
-    def _set(self, lr: float) -> None:
-        self.optimizer.lr = lr  # checked by the optimiser
-        self._last_lr = self.optimizer.lr
-
-    def get_last_lr(self) -> list[float]:
-        """``[rate]``: the learning rate this schedule set last.
-
-        A list, as in PyTorch, which has one entry per parameter group; an
-        ``nn`` optimiser has a single group, so the list has one element.
-        """
-        return [self._last_lr]
-
-
-class LinearLR(LRScheduler):
-    """Scale the learning rate linearly from ``start_factor`` to ``end_factor``, then hold it.
-
-    micrograd's demo, ``lr = 1.0 - 0.9 * k / 100``, is
-    ``LinearLR(SGD(params, lr=1.0), start_factor=1.0, end_factor=0.1, total_iters=100)``.
-    The factor moves in ``total_iters`` equal steps; after that the rate stays
-    at ``base_lr * end_factor``.
-    """
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        start_factor: float = 1.0 / 3,
-        end_factor: float = 1.0,
-        total_iters: int = 5,
-    ) -> None:
-        self.start_factor = in_range(start_factor, "LinearLR(start_factor)", 0.0, 1.0)
-        if self.start_factor == 0:
-            raise ValueError("LinearLR(start_factor) must be > 0 (a zero learning rate)")
-        self.end_factor = in_range(end_factor, "LinearLR(end_factor)", 0.0, 1.0)
-        self.total_iters = integer(total_iters, "LinearLR(total_iters)")
-        super().__init__(optimizer)
-
-    def lr_at(self, step: int) -> float:
-        k = min(step, self.total_iters)
-        factor = self.start_factor + (self.end_factor - self.start_factor) * k / self.total_iters
-        return self.base_lr * factor
-
-    def next_lr(self, lr: float, step: int) -> float:
-        start, end, n = self.start_factor, self.end_factor, self.total_iters
-        if step == 0:
-            return lr * start
-        if step > n:
-            return lr
-        # factor(step) / factor(step - 1); the denominator is n * factor(step - 1) > 0.
-        return lr * (1.0 + (end - start) / (n * start + (step - 1) * (end - start)))
-
-
-class StepLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every ``step_size`` steps."""
-
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = integer(step_size, "StepLR(step_size)")
-        self.gamma = positive(gamma, "StepLR(gamma)")
-        super().__init__(optimizer)
-
-    def lr_at(self, step: int) -> float:
-        return self.base_lr * self.gamma ** (step // self.step_size)
-
-    def next_lr(self, lr: float, step: int) -> float:
-        return lr * self.gamma if step > 0 and step % self.step_size == 0 else lr
-
-
-class CosineAnnealingLR(LRScheduler):
-    """Follow half a cosine from ``base_lr`` down to ``eta_min`` over ``T_max`` steps.
-
-    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * k / T_max)) / 2``; as
-    in PyTorch, past ``T_max`` the cosine continues (back up towards base_lr).
-    """
-
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = integer(T_max, "CosineAnnealingLR(T_max)")
-        self.eta_min = non_negative(eta_min, "CosineAnnealingLR(eta_min)")
-        super().__init__(optimizer)
-
-    def lr_at(self, step: int) -> float:
-        cos = math.cos(math.pi * step / self.T_max)
-        return self.eta_min + (self.base_lr - self.eta_min) * (1.0 + cos) / 2.0
-
-    def next_lr(self, lr: float, step: int) -> float:
-        T, low = self.T_max, self.eta_min
-        if step == 0:
-            return lr
-        if (step - 1 - T) % (2 * T) == 0:
-            # Leaving the bottom of the cosine, where the ratio below would divide by 0.
-            return lr + (self.base_lr - low) * (1.0 - math.cos(math.pi / T)) / 2.0
-        ratio = (1.0 + math.cos(math.pi * step / T)) / (1.0 + math.cos(math.pi * (step - 1) / T))
-        return ratio * (lr - low) + low
 
 
 # ---------------------------------------------------------------------------
@@ -448,16 +439,13 @@ def clip_grad_norm(
     >>> clip_grad_norm([a, b], 1.0), round(a.grad, 6), round(b.grad, 6)
     (5.0, 0.6, 0.8)
     """
-    params = parameters.parameters() if isinstance(parameters, Module) else list(parameters)
-    seen: set[Value] = set()
-    for i, p in enumerate(params):
-        if not isinstance(p, Value):
-            raise TypeError(f"clip_grad_norm: item {i} is {type(p).__name__}, not a Value")
-        if p in seen:
-            # Its gradient would count twice in the norm and be scaled twice.
-            raise ValueError(f"clip_grad_norm: parameter {i} ({p!r}) appears more than once")
-        seen.add(p)
+    params = parameter_list(parameters, "clip_grad_norm")
     max_norm = positive(max_norm, "clip_grad_norm(max_norm)")
+    error_if_nonfinite = flag(error_if_nonfinite, "clip_grad_norm(error_if_nonfinite)")
+    for i, p in enumerate(params):
+        # math.hypot would read a Value's number and go on, making Value gradients below.
+        if p.grad.__class__ is not float and not is_real(p.grad):
+            raise TypeError(bad_number(value_name(p, i), "grad", p.grad, "clip_grad_norm"))
     # math.hypot is exact-ish and does not overflow for huge gradients.
     norm = math.hypot(*(p.grad for p in params)) if params else 0.0
     if not math.isfinite(norm):

@@ -25,7 +25,7 @@ from typing import Any
 
 from autograd import atomic_write
 
-from ._checks import integer, is_real, non_negative, real
+from ._checks import integer, is_real, non_negative, preview, real, typed
 from .data import check_dataset
 from .training import predict
 
@@ -61,7 +61,7 @@ def _target(path: str | os.PathLike[str]) -> tuple[Path, str]:
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"cannot tell the picture format from {str(path)!r}: "
+        raise ValueError(f"cannot tell the picture format from {preview(str(path))}: "
                          f"use a name ending in .svg or .png")
     return path, fmt
 
@@ -89,15 +89,15 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> Pa
 def _curve(name: str, run: Any) -> list[float]:
     if isinstance(run, Mapping):  # a History (or any dict with a 'loss' list)
         if "loss" not in run:
-            raise ValueError(f"run {name!r} is a mapping without a 'loss' entry")
+            raise ValueError(f"run {preview(name)} is a mapping without a 'loss' entry")
         run = run["loss"]
     if isinstance(run, (str, bytes)) or not isinstance(run, Sequence):
-        raise TypeError(f"run {name!r} must be a sequence of losses, got {type(run).__name__}")
+        raise TypeError(f"run {preview(name)} must be a sequence of losses, got {typed(run)}")
     if not run:
-        raise ValueError(f"run {name!r} has no values")
+        raise ValueError(f"run {preview(name)} has no values")
     for i, v in enumerate(run):
         if not is_real(v):
-            raise TypeError(f"run {name!r}: value {i} is {v!r}, not a number")
+            raise TypeError(f"run {preview(name)}: losses[{i}] is {typed(v)}, not a number")
     return [float(v) for v in run]
 
 

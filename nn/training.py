@@ -1,9 +1,15 @@
-"""The training loop and its helpers: `fit`, `evaluate`, `predict`, `accuracy`.
+"""The training loop, `fit`, and running a model over data: `evaluate`, `predict`.
 
 ``fit`` runs the loop every tutorial writes by hand: for each mini-batch, run
 the model on every sample, take the loss (the *mean* over the batch, so the
 gradient is the batch's mean gradient), zero the gradients, back-propagate and
 step the optimiser. It returns a :class:`History` of per-epoch numbers.
+
+It is written in four parts: ``_prepare`` checks every argument and every
+number of the data (and runs the model once over it) before anything changes;
+``_epoch`` runs the batches; ``_step`` is one batch's forward, backward and
+update, taken whole or not at all (a NaN or infinite loss or gradient stops
+training before it); ``_report`` records an epoch and draws the progress bar.
 
 >>> from nn import MLP, SGD, fit, predict
 >>> from nn.data import make_xor
@@ -18,33 +24,24 @@ step the optimiser. It returns a :class:`History` of per-epoch numbers.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
-import numbers
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from autograd import Value, no_grad
 
 from . import losses as _losses
-from ._checks import Seed, integer, non_negative, preview, real
-from .data import DataLoader, check_dataset
+from ._checks import Seed, flag, integer, non_negative, typed
+from .data import DataLoader, check_dataset, check_finite
+from .metrics import Metric, as_float, metric_functions
 from .module import Module
-from .optim import Adam, LRScheduler, Optimizer
-
-Metric = Callable[[list[Any], Sequence[Any]], float]
-
-# How a classification loss turns a one-output score into a label: the threshold
-# the score is compared with (cross-entropy takes the arg max instead).
-_THRESHOLDS: dict[Callable[..., Any], float | None] = {
-    _losses.binary_cross_entropy: 0.5,
-    _losses.binary_cross_entropy_with_logits: 0.0,
-    _losses.hinge_loss: 0.0,
-    _losses.cross_entropy: None,
-}
+from .optim import Adam, NonFiniteGradientError, Optimizer
+from .schedules import LRScheduler
 
 
 class History(dict[str, list[float]]):
@@ -62,10 +59,14 @@ class History(dict[str, list[float]]):
     * each metric (``'accuracy'`` for classification losses) and, with
       ``validation_data``, ``'val_loss'`` and ``'val_<metric>'``.
 
-    ``stopped`` says why training ended early, if it did.
+    ``stopped`` says why training ended early, if it did; ``stopped_at`` is the
+    ``(epoch, batch)`` whose step was refused (``None`` if every step was
+    taken); ``steps`` counts the optimiser steps taken.
     """
 
     stopped: str | None = None
+    stopped_at: tuple[int, int] | None = None
+    steps: int = 0
 
     @property
     def epochs(self) -> int:
@@ -75,100 +76,6 @@ class History(dict[str, list[float]]):
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.items() if v)
         return f"History({self.epochs} epochs; last: {last})"
-
-
-def _as_float(output: Any) -> Any:
-    if isinstance(output, Value):
-        return output.data
-    if isinstance(output, (list, tuple)):
-        return [_as_float(o) for o in output]
-    return float(output)
-
-
-def accuracy(
-    outputs: Sequence[Any], targets: Sequence[Any], threshold: float | None = None
-) -> float:
-    """The fraction of samples whose predicted class equals the target.
-
-    * Several outputs per sample: the predicted class is the arg max.
-    * One output per sample with -1/+1 targets: class +1 when the output is
-      above ``threshold`` (default 0, the sign of a margin score).
-    * One output per sample with 0/1 targets: class 1 when the output is above
-      ``threshold`` (default 0.5, for probabilities; pass 0.0 for logits).
-
-    >>> accuracy([0.9, 0.2, 0.6, 0.4], [1, 0, 0, 0])      # probabilities, 0/1 labels
-    0.75
-    >>> accuracy([2.5, -0.3], [1, -1])                    # margin scores, -1/+1 labels
-    1.0
-    >>> accuracy([[0.1, 2.0], [3.0, 1.0]], [1, 0])
-    1.0
-    """
-    check_dataset(outputs, targets, "accuracy")
-    values = [_as_float(o) for o in outputs]
-    correct = 0
-    if isinstance(values[0], list):
-        classes = len(values[0])
-        for i, (row, t) in enumerate(zip(values, targets)):
-            if not isinstance(row, list) or not row:
-                raise ValueError(
-                    f"accuracy: output {i} is {preview(row)}; expected a list of scores"
-                )
-            if len(row) != classes:
-                raise ValueError(f"accuracy: output {i} has {len(row)} scores but output 0 has "
-                                 f"{classes}; every sample needs a score for each class")
-            if not isinstance(t, numbers.Integral) or isinstance(t, bool):
-                if not (isinstance(t, float) and t.is_integer()):
-                    raise ValueError(f"accuracy: target {i} is {t!r}, not a class index")
-            if not 0 <= t < classes:
-                # Such a target can never match the arg max: it would count as a
-                # silent miss, where it is a label that does not fit the model.
-                raise ValueError(f"accuracy: target {i} is class {int(t)}, outside "
-                                 f"0..{classes - 1} for {classes} scores per sample")
-            predicted = max(range(len(row)), key=row.__getitem__)
-            correct += predicted == int(t)
-        return correct / len(values)
-    labels = set()
-    for i, t in enumerate(targets):
-        if t not in (-1, 0, 1) or isinstance(t, bool):
-            raise ValueError(
-                f"accuracy: target {i} is {t!r}; one-output classification needs 0/1 or -1/+1 "
-                f"labels (for regression, accuracy does not apply)"
-            )
-        labels.add(t)
-    negative = -1 if -1 in labels else 0
-    if negative == -1 and 0 in labels:
-        raise ValueError("accuracy: targets mix -1, 0 and 1; use 0/1 or -1/+1 labels")
-    thr = (0.0 if negative == -1 else 0.5) if threshold is None else real(threshold, "threshold")
-    for i, (out, t) in enumerate(zip(values, targets)):
-        if isinstance(out, list):
-            raise ValueError(f"accuracy: output {i} is a list of scores but output 0 is one "
-                             f"number; every sample needs the same number of outputs")
-        predicted = 1 if out > thr else negative
-        correct += predicted == t
-    return correct / len(values)
-
-
-def _metrics(
-    loss_fn: Callable[..., Any], metrics: Sequence[str | Metric] | None
-) -> dict[str, Metric]:
-    """Name -> metric(outputs as floats, targets) for the metrics asked for (or the default)."""
-    classification = loss_fn in _THRESHOLDS
-    if metrics is None:
-        metrics = ["accuracy"] if classification else []
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    out: dict[str, Metric] = {}
-    threshold = _THRESHOLDS.get(loss_fn)
-    for m in metrics:
-        if m == "accuracy":
-            out["accuracy"] = lambda o, t: accuracy(o, t, threshold)
-        elif callable(m):
-            out[getattr(m, "__name__", "metric")] = m
-        else:
-            raise ValueError(
-                f"unknown metric {m!r}: use 'accuracy' or a callable(outputs, targets)"
-            )
-    return out
 
 
 @contextlib.contextmanager
@@ -191,9 +98,9 @@ def predict(model: Callable[[Any], Any], X: Sequence[Any]) -> list[Any]:
     Runs in evaluation mode (dropout off) without recording a graph.
     """
     if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
-        raise TypeError(f"predict needs a sequence of samples, got {type(X).__name__}")
+        raise TypeError(f"predict needs a sequence of samples, got {typed(X)}")
     with no_grad(), _mode(model, False):
-        return [_as_float(model(x)) for x in X]
+        return [as_float(model(x)) for x in X]
 
 
 def evaluate(
@@ -209,16 +116,16 @@ def evaluate(
     with no_grad(), _mode(model, False):
         outputs = [model(x) for x in X]
         result = {"loss": _loss_value(loss_fn(outputs, list(y)))}
-    floats = [_as_float(o) for o in outputs]
-    for name, metric in _metrics(loss_fn, metrics).items():
+    floats = [as_float(o) for o in outputs]
+    for name, metric in metric_functions(loss_fn, metrics).items():
         result[name] = float(metric(floats, y))
     return result
 
 
 def _loss_value(loss: Any) -> float:
     if not isinstance(loss, Value):
-        raise TypeError(f"the loss function must return a Value, got {type(loss).__name__} "
-                        f"{preview(loss)} (use reduction='mean')")
+        raise TypeError(f"the loss function must return a Value, got {typed(loss)} (use "
+                        f"reduction='mean')")
     return loss.data
 
 
@@ -256,110 +163,232 @@ def fit(
     * ``metrics``: default ``['accuracy']`` for classification losses.
     * ``on_epoch_end(epoch, logs)``: called after every epoch; return True to stop.
 
-    Before the first step the model, the loss and the metrics run once over
-    all of ``X`` (and ``validation_data``) without a graph, so a bad sample or
-    label anywhere raises before any weight has changed. A progress bar shows
-    the loss and accuracy when ``verbose`` and the output is a terminal. If the
-    loss becomes NaN or infinite, training stops with a RuntimeWarning and
-    ``history.stopped`` says when.
+    What a failure leaves behind:
+
+    * Bad arguments or bad data raise before the first step, with the model
+      and the optimiser untouched: every sample and label must be finite
+      (``X[19][0] = nan`` is a ValueError), and the model, the loss and the
+      metrics run once over all of ``X`` (and ``validation_data``) without a
+      graph, so a bad sample or label anywhere fails first.
+    * Each step is taken whole or not at all. A loss that is NaN or infinite,
+      or a gradient that is (see :class:`~nn.optim.NonFiniteGradientError`),
+      stops training *before* that step: the weights and the optimiser's state
+      are those of the last good step (the parameters' ``.grad`` hold the
+      refused step's gradients, to look at). A RuntimeWarning and
+      ``history.stopped`` say why, naming the step and the parameter;
+      ``history.stopped_at`` is ``(epoch, batch)``; the epochs before it are in
+      the history. As in PyTorch, the good steps are kept: training is not
+      rolled back to before ``fit``.
+    * An exception from your own code (the model, a loss, a metric,
+      ``on_epoch_end``) or Ctrl-C propagates. The update comes last in a step,
+      so the weights are again those of the last completed step (unless an
+      optimiser of your own raises half-way through its ``update_one``).
+
+    The train/eval mode of every submodule and the cycle collector's setting
+    are restored however ``fit`` ends. The collector is paused during each step:
+    the engine's graphs hold no reference cycles, so it would walk the whole
+    graph for nothing (see ``benchmarks/run.py``). A progress bar shows the loss
+    and accuracy when ``verbose`` and the output is a terminal.
     """
+    run = _prepare(
+        model, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+        shuffle=shuffle, seed=seed, l1=l1, l2=l2, scheduler=scheduler, metrics=metrics,
+        validation_data=validation_data, verbose=verbose, on_epoch_end=on_epoch_end,
+    )
+    history = History(loss=[], data_loss=[], lr=[], **{name: [] for name in run.metrics})
+    if run.validation is not None:
+        history.update({f"val_{k}": [] for k in ["loss", *run.metrics]})
+    bar = tqdm(total=run.epochs, desc="fit", unit="epoch", disable=None if verbose else True,
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        with _mode(model, True):
+            for epoch in range(run.epochs):
+                try:
+                    logs = _epoch(run, model, epoch, history)
+                except _Stop as stop:
+                    history.stopped, history.stopped_at = str(stop), stop.where
+                    warnings.warn(history.stopped, RuntimeWarning, stacklevel=2)
+                    break
+                if _report(run, bar, history, epoch, logs):
+                    history.stopped = f"on_epoch_end asked to stop after epoch {epoch}"
+                    break
+    finally:
+        bar.close()
+    return history
+
+
+class _Run(NamedTuple):
+    """A fit's checked arguments."""
+
+    params: list[Value]
+    optimizer: Optimizer
+    loss_fn: Callable[..., Any]
+    l1: float
+    l2: float
+    epochs: int
+    loader: DataLoader
+    samples: int
+    scheduler: LRScheduler | None
+    metrics: dict[str, Metric]
+    metric_names: Sequence[str | Metric] | None
+    validation: tuple[Sequence[Any], Sequence[Any]] | None
+    on_epoch_end: Callable[[int, dict[str, float]], Any] | None
+    names: dict[Value, str]
+
+
+def _prepare(
+    model: Any, X: Sequence[Any], y: Sequence[Any], *, loss: Any, optimizer: Any, epochs: Any,
+    batch_size: Any, shuffle: Any, seed: Seed, l1: Any, l2: Any, scheduler: Any, metrics: Any,
+    validation_data: tuple[Sequence[Any], Sequence[Any]] | None, verbose: Any,
+    on_epoch_end: Any,
+) -> _Run:
+    """Every argument and every sample checked, or an error; nothing is changed either way."""
     if not callable(model):
-        raise TypeError(f"fit needs a model (a callable Module), got {type(model).__name__}")
+        raise TypeError(f"fit needs a model (a callable Module), got {typed(model)}")
     check_dataset(X, y, "fit")
     loss_fn = _losses.get(loss)
     epochs = integer(epochs, "fit(epochs)")
     if batch_size is not None:
         batch_size = integer(batch_size, "fit(batch_size)")
     l1, l2 = non_negative(l1, "fit(l1)"), non_negative(l2, "fit(l2)")
-    if not isinstance(verbose, bool):
-        raise TypeError(f"fit(verbose) needs True or False, got {verbose!r}")
+    flag(verbose, "fit(verbose)")
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise TypeError(f"fit(on_epoch_end) needs a callable(epoch, logs), got "
+                        f"{typed(on_epoch_end)}")
     # Any model with parameters() works, also a micrograd-style class that is not a Module.
     params = list(model.parameters()) if hasattr(model, "parameters") else []
     if optimizer is None:
         optimizer = Adam(params, lr=0.01)
     elif not isinstance(optimizer, Optimizer):
-        raise TypeError(f"fit(optimizer) needs an nn Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(f"fit(optimizer) needs an nn Optimizer, got {typed(optimizer)}")
     if params and set(params).isdisjoint(optimizer.params):
         raise ValueError("fit(optimizer) updates none of the model's parameters, so training "
                          "would change nothing; make it from this model: "
                          "nn.SGD(model.parameters(), lr=...)")
     if scheduler is not None:
         if not isinstance(scheduler, LRScheduler):
-            raise TypeError(f"fit(scheduler) needs an nn LRScheduler, got "
-                            f"{type(scheduler).__name__}")
+            raise TypeError(f"fit(scheduler) needs an nn LRScheduler, got {typed(scheduler)}")
         if scheduler.optimizer is not optimizer:
             raise ValueError("fit(scheduler) schedules another optimizer than the one fit "
                              "steps; make it from the same one: nn.StepLR(optimizer, ...)")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("fit(validation_data) needs a pair (X_val, y_val)")
-        check_dataset(*validation_data, "fit(validation_data)")
-    metric_fns = _metrics(loss_fn, metrics)
+        X_val, y_val = validation_data
+        check_dataset(X_val, y_val, "fit(validation_data)")
+    metric_fns = metric_functions(loss_fn, metrics)
+    # Every number first: a NaN makes no error in the pass below, only a NaN loss,
+    # which would stop training half-way with the model already changed.
+    check_finite(X, y, "fit")
+    if validation_data is not None:
+        check_finite(X_val, y_val, "fit(validation_data)")
     # One pass over all the data before the first step, without a graph and in
     # evaluation mode (so no dropout mask is drawn): a bad sample or label in a
     # later batch would otherwise fail after the earlier batches had changed the
     # weights. Either fit fails with the model as it was, or it trains.
     evaluate(model, X, y, loss=loss_fn, metrics=metrics)
     if validation_data is not None:
-        evaluate(model, *validation_data, loss=loss_fn, metrics=metrics)
-    hidden = {"lr"} if l1 or l2 else {"lr", "data_loss"}  # not in the bar: data_loss == loss
-    loader = DataLoader(X, y, batch_size or len(X), shuffle=shuffle, seed=seed)
-    history = History(loss=[], data_loss=[], lr=[], **{name: [] for name in metric_fns})
-    if validation_data is not None:
-        history.update({f"val_{k}": [] for k in ["loss", *metric_fns]})
+        evaluate(model, X_val, y_val, loss=loss_fn, metrics=metrics)
+    names = dict((p, n) for n, p in model.named_parameters()) if isinstance(model, Module) else {}
+    return _Run(
+        params=params, optimizer=optimizer, loss_fn=loss_fn, l1=l1, l2=l2, epochs=epochs,
+        loader=DataLoader(X, y, batch_size or len(X), shuffle=shuffle, seed=seed),
+        samples=len(X), scheduler=scheduler, metrics=metric_fns, metric_names=metrics,
+        validation=validation_data, on_epoch_end=on_epoch_end, names=names,
+    )
 
-    bar = tqdm(total=epochs, desc="fit", unit="epoch", disable=None if verbose else True,
-               file=sys.stderr, dynamic_ncols=True)
+
+class _Stop(Exception):
+    """Training stops before the step of ``where`` = (epoch, batch); the message says why."""
+
+    def __init__(self, message: str, where: tuple[int, int]) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+def _epoch(run: _Run, model: Any, epoch: int, history: History) -> dict[str, float]:
+    """One pass over the batches, a step each; the epoch's logs (or :class:`_Stop`)."""
+    lr = run.optimizer.lr
+    total = data_total = 0.0
+    outputs_seen: list[Any] = []
+    targets_seen: list[Any] = []
+    for batch, (Xb, yb) in enumerate(run.loader):
+        enabled = gc.isenabled()
+        gc.disable()  # read each step: a callback may have changed it
+        try:
+            objective, value, outputs = _step(run, model, Xb, yb, (epoch, batch), history)
+        finally:
+            if enabled:
+                gc.enable()
+        history.steps += 1
+        total += objective * len(Xb)
+        data_total += value * len(Xb)
+        if run.metrics:
+            outputs_seen.extend(outputs)
+            targets_seen.extend(yb)
+    logs = {"loss": total / run.samples, "data_loss": data_total / run.samples, "lr": lr}
+    for name, metric in run.metrics.items():
+        logs[name] = float(metric(outputs_seen, targets_seen))
+    if run.validation is not None:
+        result = evaluate(model, *run.validation, loss=run.loss_fn, metrics=run.metric_names)
+        logs.update({f"val_{k}": v for k, v in result.items()})
+    return logs
+
+
+def _step(
+    run: _Run, model: Any, Xb: list[Any], yb: list[Any], where: tuple[int, int],
+    history: History,
+) -> tuple[float, float, list[Any]]:
+    """Forward, backward and update on one batch: (objective, data loss, outputs as floats).
+
+    Only numbers leave this function, so the batch's graph is freed (by reference
+    counting: it has no cycles) as it returns, before the collector runs again.
+    """
+    outputs = [model(x) for x in Xb]
+    data_loss = run.loss_fn(outputs, yb)
+    value = _loss_value(data_loss)
+    objective = data_loss
+    if run.l2:
+        objective = objective + _losses.l2_penalty(run.params, run.l2)
+    if run.l1:
+        objective = objective + _losses.l1_penalty(run.params, run.l1)
+    if not math.isfinite(objective.data):  # huge weights overflow the penalty
+        raise _Stop(f"{_at(where, history)}: the loss became {objective.data!r}. {_KEPT} "
+                    f"Lower the learning rate or clip gradients (nn.clip_grad_norm)", where)
+    run.optimizer.zero_grad()
+    objective.backward()
     try:
-        with _mode(model, True):
-            for epoch in range(epochs):
-                lr = optimizer.lr
-                total = data_total = 0.0
-                outputs_seen: list[Any] = []
-                targets_seen: list[Any] = []
-                for Xb, yb in loader:
-                    outputs = [model(x) for x in Xb]
-                    data_loss = loss_fn(outputs, yb)
-                    value = _loss_value(data_loss)
-                    objective = data_loss
-                    if l2:
-                        objective = objective + _losses.l2_penalty(params, l2)
-                    if l1:
-                        objective = objective + _losses.l1_penalty(params, l1)
-                    if not math.isfinite(objective.data):  # huge weights overflow the penalty
-                        history.stopped = (
-                            f"the loss became {objective.data!r} in epoch {epoch}; lower the "
-                            f"learning rate or clip gradients (nn.clip_grad_norm)"
-                        )
-                        break
-                    optimizer.zero_grad()
-                    objective.backward()
-                    optimizer.step()
-                    total += objective.data * len(Xb)
-                    data_total += value * len(Xb)
-                    if metric_fns:
-                        outputs_seen.extend(_as_float(o) for o in outputs)
-                        targets_seen.extend(yb)
-                if history.stopped:
-                    warnings.warn(history.stopped, RuntimeWarning, stacklevel=2)
-                    break
-                logs = {"loss": total / len(X), "data_loss": data_total / len(X), "lr": lr}
-                for name, metric in metric_fns.items():
-                    logs[name] = float(metric(outputs_seen, targets_seen))
-                if validation_data is not None:
-                    result = evaluate(model, *validation_data, loss=loss_fn, metrics=metrics)
-                    logs.update({f"val_{k}": v for k, v in result.items()})
-                for key, value in logs.items():
-                    history[key].append(value)
-                if scheduler is not None:
-                    scheduler.step()
-                # The numbers first: update() draws the bar, so it shows this epoch's.
-                shown = {k: f"{v:.4g}" for k, v in logs.items() if k not in hidden}
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
-                if on_epoch_end is not None and on_epoch_end(epoch, logs) is True:
-                    history.stopped = f"on_epoch_end asked to stop after epoch {epoch}"
-                    break
-    finally:
-        bar.close()
-    return history
+        run.optimizer.step()  # checks every gradient before it moves anything
+    except NonFiniteGradientError as exc:
+        p = run.optimizer.params[exc.index]
+        name = run.names.get(p, exc.name)
+        problem = (f"is {exc.gradient!r}" if not math.isfinite(exc.gradient)
+                   else f"is {exc.gradient:.3g}, too large to square")
+        raise _Stop(
+            f"{_at(where, history)}: the gradient of {name} {problem} (the loss was "
+            f"{objective.data:.6g}). {_KEPT} To find the op that made it, run the same "
+            f"forward and backward pass inside autograd.detect_anomaly(), e.g. "
+            f"`with autograd.detect_anomaly(): nn.fit(...)`", where) from None
+    return objective.data, value, [as_float(o) for o in outputs] if run.metrics else []
+
+
+_KEPT = ("That step was not taken: the weights and the optimizer's state are those of the "
+         "last good step.")
+
+
+def _at(where: tuple[int, int], history: History) -> str:
+    epoch, batch = where
+    return f"step {history.steps} (epoch {epoch}, batch {batch})"
+
+
+def _report(run: _Run, bar: Any, history: History, epoch: int, logs: dict[str, float]) -> bool:
+    """Record an epoch's logs, step the schedule, draw the bar; True if on_epoch_end says stop."""
+    for key, value in logs.items():
+        history[key].append(value)
+    if run.scheduler is not None:
+        run.scheduler.step()
+    # The numbers first: update() draws the bar, so it shows this epoch's.
+    hidden = {"lr"} if run.l1 or run.l2 else {"lr", "data_loss"}  # data_loss == loss
+    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in hidden}, refresh=False)
+    bar.update(1)
+    return run.on_epoch_end is not None and run.on_epoch_end(epoch, logs) is True

@@ -9,7 +9,7 @@ import pytest
 
 MODULES = [
     "nn", "nn.module", "nn.layers", "nn.init", "nn.losses", "nn.optim", "nn.data",
-    "nn.training", "nn.serialization",
+    "nn.training", "nn.serialization", "nn._checks", "nn.metrics", "nn.schedules",
 ]
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
+import json
 import math
 import os
+import pickle
 import random
+from typing import Any
 
 import pytest
 
 import nn
 from autograd import Value, no_grad, scope, topological_order
-from nn import MLP, Dropout, Layer, Module, Neuron, Sequential, StateDictError
+from nn import MLP, SGD, Dropout, Layer, Module, Neuron, Sequential, StateDictError
 
 # --- structure and micrograd compatibility -----------------------------------------------
 
@@ -128,7 +132,7 @@ def test_wrong_number_of_inputs_names_expected_and_actual(module: Module, text: 
 
 def test_bad_input_types_are_named() -> None:
     model = MLP(2, [3, 1], seed=0)
-    with pytest.raises(TypeError, match="input 1: .*got str 'a'"):
+    with pytest.raises(TypeError, match=r"input x\[1\]: .*got str 'a'"):
         model([1.0, "a"])
     with pytest.raises(TypeError, match="expects a sequence of 2 numbers"):
         model("ab")
@@ -210,7 +214,7 @@ def test_sequential_chains_its_steps_and_names_them_by_position() -> None:
     assert model.nin == 2
     with pytest.raises(ValueError, match="at least one module"):
         Sequential()
-    with pytest.raises(TypeError, match="item 1 is int 3, not a Module"):
+    with pytest.raises(TypeError, match=r"modules\[1\] is int 3, not a Module"):
         Sequential(first, 3)  # type: ignore[arg-type]
 
 
@@ -470,3 +474,119 @@ def test_load_state_dict_non_strict_loads_what_matches_and_reports_the_rest() ->
     assert first not in result.missing_keys
     with pytest.raises(TypeError, match="strict needs True or False"):
         model.load_state_dict({}, strict="no")  # type: ignore[arg-type]
+
+
+# --- a module that refers back to its parent ---------------------------------------------
+
+
+class Child(Module):
+    def __init__(self, parent: Module | None = None) -> None:
+        self.w = Value(1.0, label="w")
+        self.parent = parent
+
+
+class Parent(Module):
+    def __init__(self) -> None:
+        self.layer = Layer(2, 2, seed=0)
+        self.child = Child(self)
+
+
+def test_a_back_reference_to_a_parent_is_a_clear_error_not_a_recursion_error() -> None:
+    model = Parent()
+    walks = [
+        model.parameters, model.zero_grad, model.train, model.eval, model.state_dict,
+        lambda: list(model.named_modules()), model.summary, model.num_parameters,
+        lambda: SGD(model, lr=0.1),
+    ]
+    for walk in walks:
+        with pytest.raises(TypeError, match=r"Child\.parent refers back to Parent, which "
+                                            r"contains it \('child\.parent' leads back to "
+                                            r"where it started\): a cycle in the module tree.*"
+                                            r"starts with _ \(self\._parent = parent"):
+            walk()
+    with pytest.raises(TypeError, match=r"Parent\.child refers back to Child, .*'parent\.child'"):
+        model.child.parameters()  # from the child, the loop closes at the parent
+    # repr never raises: it shows the back-reference.
+    assert repr(model) == (
+        "Parent(\n"
+        "  (layer): Layer(nin=2, nout=2, activation='relu')\n"
+        "  (child): Child(\n"
+        "    (parent): <refers back to Parent>\n"
+        "  )\n"
+        ")"
+    )
+    # The fix the message names works.
+    model.child._parent = model.child.parent
+    del model.child.parent
+    assert [n for n, _ in model.named_parameters()][-1] == "child.w"
+    model.train(False)
+    assert not model.child.training
+
+
+def test_a_module_shared_twice_is_not_a_cycle_and_a_list_holding_itself_ends() -> None:
+    class Twice(Module):
+        def __init__(self) -> None:
+            shared = Layer(2, 1, seed=0)
+            self.a, self.b = shared, shared
+            self.loop: list[Any] = [Value(2.0, label="v")]
+            self.loop.append(self.loop)
+
+    model = Twice()
+    assert [n for n, _ in model.named_parameters()] == ["a.neurons.0.w0", "a.neurons.0.w1",
+                                                       "a.neurons.0.b", "loop.0"]
+    assert len(list(model.named_modules())) == 5  # the model, a and its neuron, b and its neuron
+
+
+# --- multi-output results ---------------------------------------------------------------
+
+
+def test_a_multi_output_result_says_to_sum_or_pick_an_output() -> None:
+    for module in (MLP(2, [3, 2], seed=0), Layer(2, 3, seed=0)):
+        out = module([1.0, 2.0])
+        assert isinstance(out, list) and isinstance(out, nn.Outputs)
+        with pytest.raises(AttributeError, match=r"list of \d outputs .* no \.backward\(\): "
+                                                 r"make one loss from them, e\.g\. "
+                                                 r"autograd\.sum\(outputs\)\.backward\(\).*"
+                                                 r"or pick one: outputs\[0\]\.backward\(\)"):
+            out.backward()
+        with pytest.raises(AttributeError, match=r"no \.data: .*\[v\.data for v in outputs\]"):
+            out.data  # noqa: B018
+        with pytest.raises(AttributeError, match=r"no \.grad: .*\[v\.grad for v in outputs\]"):
+            out.grad  # noqa: B018
+        assert not hasattr(out, "backward")
+    # Everything else is a list's.
+    out = MLP(2, [3, 2], seed=0)([1.0, 2.0])
+    assert out == list(out) and len(out[:1]) == 1 and out + [] == list(out)
+    assert json.dumps([v.data for v in out]) and copy.copy(out) == out
+    assert pickle.loads(pickle.dumps([1.0, 2.0])) == [1.0, 2.0]
+    assert nn.mse_loss(out, [0.0, 1.0]).data >= 0
+    dropped = nn.Dropout(0.5, seed=0)(out)
+    assert isinstance(dropped, nn.Outputs)
+
+
+# --- one description per module -----------------------------------------------------------
+
+
+def test_every_description_comes_from_describe() -> None:
+    layer = Layer(16, 16, seed=0)
+    assert layer.describe() == repr(layer) == "Layer(nin=16, nout=16, activation='relu')"
+    assert layer.describe(short=True) == "Layer(16, 16, ReLU)"
+    neuron = Neuron(3, "tanh", seed=0)
+    assert neuron.describe() == neuron.describe(short=True) == repr(neuron) == "TanhNeuron(3)"
+    assert MLP(2, [3, 1], seed=0).describe() == "MLP(nin=2, nouts=[3, 1])"
+    seq = Sequential(Layer(2, 1, seed=0), Neuron(1, seed=0))
+    assert seq._kinds == ["Layer(2, 1, ReLU)", "ReLUNeuron(1)"]
+    # the table names a neuron as its repr does (it used to say Neuron(1))
+    assert seq.summary().splitlines()[2].split()[:2] == ["1", "ReLUNeuron(1)"]
+
+    class Bare(Module):
+        def __init__(self) -> None:
+            self.w = Value(1.0)
+
+    class Told(Bare):
+        def describe(self, short: bool = False) -> str:
+            return "T" if short else "Told(k=3)"
+
+    assert repr(Bare()) == "Bare()" and Bare().describe() == "Bare"  # PyTorch's Name()
+    told = Sequential(Told())
+    assert repr(told) == "Sequential(\n  (0): Told(k=3)\n)" and told._kinds == ["T"]

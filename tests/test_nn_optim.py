@@ -114,7 +114,7 @@ def test_step_zero_grad_and_hooks() -> None:
     (lambda: Adam([Value(0.0)], lr=-1e-3), r"Adam\(lr\) must be > 0, got -0.001"),
     (lambda: SGD([Value(0.0)], lr=math.nan), "must be finite"),
     (lambda: SGD([], lr=0.1), "empty parameter list"),
-    (lambda: SGD([Value(0.0), 1.0], lr=0.1), "parameter 1 is float 1.0, not a Value"),
+    (lambda: SGD([Value(0.0), 1.0], lr=0.1), r"SGD: params\[1\] is float 1.0, not a Value"),
     (lambda: SGD([v := Value(0.0), v], lr=0.1), "appears more than once"),
     (lambda: SGD([Value(0.0)], lr=0.1, nesterov=True), "Nesterov momentum needs momentum > 0"),
     (lambda: SGD([Value(0.0)], lr=0.1, momentum=-0.5), "momentum.*must be >= 0"),
@@ -125,7 +125,7 @@ def test_step_zero_grad_and_hooks() -> None:
     (lambda: Adam([Value(0.0)], eps=0.0), r"Adam\(eps\) must be > 0, got 0.0"),
     (lambda: AdamW([Value(0.0)], eps=0.0), r"AdamW\(eps\) must be > 0"),
     (lambda: RMSProp([Value(0.0)], eps=0.0), r"RMSProp\(eps\) must be > 0"),
-    (lambda: clip_grad_norm([v := Value(0.0), v], 1.0), "parameter 1 .* appears more than once"),
+    (lambda: clip_grad_norm([v := Value(0.0), v], 1.0), r"params\[1\] .* appears more than once"),
 ])
 def test_bad_optimizer_arguments(make: Callable[[], Any], match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
@@ -366,3 +366,142 @@ def test_clip_grad_norm_matches_pytorch() -> None:
     assert norm == pytest.approx(tnorm.item(), rel=1e-12)
     # PyTorch divides by norm + 1e-6; the seed articles' rule divides by the norm
     assert [p.grad for p in ours] == pytest.approx([t.grad.item() for t in theirs], rel=1e-6)
+
+
+# --- step() checks every number before it moves anything ---------------------------------
+
+
+def _model_and_optimizer() -> tuple[nn.MLP, Adam]:
+    model = nn.MLP(2, [3, 1], seed=0)
+    opt = Adam(model, lr=0.1)
+    model([1.0, 2.0]).backward()
+    opt.step()  # some state to keep
+    return model, opt
+
+
+def _unchanged(model: nn.MLP, opt: Adam, step: Callable[[], Any], error: type[Exception],
+               match: str) -> None:
+    weights = {n: p.data for n, p in model.named_parameters() if not isinstance(p.data, Value)}
+    state = {p: dict(s) for p, s in opt.state.items()}
+    steps = opt.steps
+    with pytest.raises(error, match=match):
+        step()
+    assert {n: p.data for n, p in model.named_parameters() if n in weights} == weights
+    assert opt.state == state and opt.steps == steps
+
+
+def test_a_value_stored_in_data_is_refused_with_the_fix() -> None:
+    """The learner's slip from the report: p.data = p - lr * p.grad nests a Value."""
+    model, opt = _model_and_optimizer()
+    p = model.layers[0].neurons[1].w[0]
+    p.data = p - 0.1 * p.grad  # type: ignore[assignment]
+    _unchanged(model, opt, opt.step, TypeError,
+               r"Adam\.step\(\): layers\.0\.neurons\.1\.w0\.data holds a Value, Value\(.*; "
+               r"update it with numbers: write `w\.data -= lr \* w\.grad` "
+               r"\(or `w\.data = \(w - lr \* w\.grad\)\.data`\)")
+
+
+@pytest.mark.parametrize("slot, bad, match", [
+    ("grad", Value(0.5), r"w0\.grad holds a Value.*`w\.grad = v\.data`"),
+    ("data", "0.5", r"w0\.data holds str '0\.5'; a parameter's data must be a real number"),
+    ("grad", None, r"w0\.grad holds NoneType None"),
+    ("data", True, r"w0\.data holds bool True"),
+])
+def test_anything_but_a_real_number_in_data_or_grad_is_refused(
+    slot: str, bad: Any, match: str
+) -> None:
+    model, opt = _model_and_optimizer()
+    setattr(model.layers[1].neurons[0].w[0], slot, bad)
+    _unchanged(model, opt, opt.step, TypeError, r"layers\.1\.neurons\.0\." + match)
+
+
+def test_ints_and_numpy_numbers_are_real_numbers() -> None:
+    np = pytest.importorskip("numpy")
+    p, q = Value(1.0, label="p"), Value(2.0, label="q")
+    opt = SGD([p, q], lr=0.5)
+    p.grad, q.grad = 0, np.float64(2.0)  # micrograd's zero_grad sets p.grad = 0
+    q.data = np.float32(2.0)  # type: ignore[assignment]
+    opt.step()
+    assert (p.data, q.data) == (1.0, 1.0)
+
+
+def test_a_parameter_list_names_parameters_by_scope_and_label() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    opt = SGD(model.parameters(), lr=0.1)  # a list: no names, but scope and label say it
+    model.layers[0].neurons[2].b.grad = "x"  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"layers\.0\.neurons\.2\.b\.grad holds str"):
+        opt.step()
+    bare = Value(1.0)
+    bare.grad = Value(1.0)  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"params\[0\]\.grad holds a Value"):
+        SGD([bare], lr=0.1).step()
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: Adam(ps), lambda ps: RMSProp(ps),
+    lambda ps: AdamW(ps),
+])
+@pytest.mark.parametrize("gradient", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_gradient_moves_nothing(make: Callable[[list[Value]], Optimizer],
+                                             gradient: float) -> None:
+    ps = [Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")]
+    opt = make(ps)
+    for p in ps:
+        p.grad = 0.5
+    opt.step()
+    before = ([p.data for p in ps], {p: dict(s) for p, s in opt.state.items()}, opt.steps)
+    ps[0].grad, ps[1].grad = 0.25, gradient
+    with pytest.raises(nn.NonFiniteGradientError, match=r"the gradient of b is -?(nan|inf); "
+                                                        r"no parameter was updated") as info:
+        opt.step()
+    assert ([p.data for p in ps], {p: dict(s) for p, s in opt.state.items()}, opt.steps) == before
+    assert (info.value.index, info.value.name) == (1, "b")
+    assert isinstance(info.value, FloatingPointError)
+
+
+def test_a_gradient_whose_square_overflows_is_refused_where_it_is_squared() -> None:
+    for make, refused in ((lambda ps: Adam(ps), True), (lambda ps: RMSProp(ps), True),
+                          (lambda ps: SGD(ps, lr=1e-200), False)):
+        p = Value(1.0, label="p")
+        p.grad = 1e200
+        opt = make([p])
+        if refused:
+            with pytest.raises(nn.NonFiniteGradientError, match="too large to square"):
+                opt.step()
+            assert opt.state == {} and p.data == 1.0
+        else:
+            opt.step()
+            assert p.data == pytest.approx(0.0, abs=1.0)
+    # Many large, finite gradients whose squares only overflow in the sum are fine.
+    ps = [Value(0.0) for _ in range(4)]
+    for p in ps:
+        p.grad = 1e154
+    Adam(ps).step()
+    assert all(math.isfinite(p.data) for p in ps)
+
+
+def test_clip_grad_norm_refuses_a_value_gradient() -> None:
+    p = Value(1.0, label="w")
+    p.grad = Value(3.0)  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"clip_grad_norm: w\.grad holds a Value"):
+        clip_grad_norm([p], 1.0)
+
+
+def test_every_optimizer_checks_a_hyper_parameter_by_the_same_rule() -> None:
+    for make in (lambda **kw: SGD([Value(0.0)], lr=0.1, **kw),
+                 lambda **kw: RMSProp([Value(0.0)], **kw),
+                 lambda **kw: Adam([Value(0.0)], **kw), lambda **kw: AdamW([Value(0.0)], **kw)):
+        name = type(make()).__name__
+        with pytest.raises(ValueError, match=rf"{name}\(weight_decay\) must be >= 0, got -1.0"):
+            make(weight_decay=-1.0)
+    for flag_name, make in (("nesterov", lambda **kw: SGD([Value(0.0)], lr=0.1, **kw)),
+                            ("centered", lambda **kw: RMSProp([Value(0.0)], **kw)),
+                            ("amsgrad", lambda **kw: Adam([Value(0.0)], **kw))):
+        with pytest.raises(TypeError, match=rf"\({flag_name}\) needs True or False, got int 1"):
+            make(**{flag_name: 1})
+    opt = SGD([Value(0.0)], lr=0.1, momentum=0.5)
+    with pytest.raises(ValueError, match=r"SGD\(dampening\) must be in \[0, 1\]"):
+        opt.set_hyper_parameters(momentum=0.9, dampening=2.0)
+    assert opt.momentum == 0.5  # all or nothing
+    with pytest.raises(KeyError):
+        opt.set_hyper_parameters(unknown=1.0)

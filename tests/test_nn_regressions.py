@@ -16,7 +16,8 @@ from autograd import Value, scope
 def _save_with_umask(mask: int, path: Path) -> Path:
     old = os.umask(mask)
     try:
-        return nn.save(nn.MLP(2, [3, 1], seed=0), path)
+        nn.save(nn.MLP(2, [3, 1], seed=0), path)
+        return path
     finally:
         os.umask(old)
 

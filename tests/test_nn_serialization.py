@@ -6,7 +6,9 @@ import json
 import math
 import os
 import pickle
+import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +55,8 @@ ARCHITECTURES = [
 @pytest.mark.parametrize("make", ARCHITECTURES)
 def test_save_then_load_rebuilds_the_same_model(make: Any, tmp_path: Path) -> None:
     model = make()
-    path = save(model, tmp_path / "model.json")
-    assert path == tmp_path / "model.json"
+    path = tmp_path / "model.json"
+    assert save(model, path) is None  # nothing for the prompt to echo
     loaded = load(path)
     _same_model(model, loaded)
     x = [0.3, -0.6, 0.9, 0.1][: getattr(model, "nin", 2)]
@@ -96,7 +98,7 @@ def test_every_finite_weight_round_trips_exactly(tmp_path: Path, weights: list[f
 def test_load_into_fills_a_model_you_built(tmp_path: Path) -> None:
     source, target = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=2)
     save(source, tmp_path / "m.json")
-    assert load_into(target, tmp_path / "m.json") is target
+    assert load_into(target, tmp_path / "m.json") is None  # the prompt prints nothing
     assert target.state_dict() == source.state_dict()
 
 
@@ -194,7 +196,8 @@ def _expect_failure(path: Path, match: str) -> None:
 
 
 def test_every_truncation_of_a_model_file_fails_cleanly(tmp_path: Path) -> None:
-    good = save(MLP(2, [3, 1], seed=0), tmp_path / "good.json").read_bytes()
+    save(MLP(2, [3, 1], seed=0), tmp_path / "good.json")
+    good = (tmp_path / "good.json").read_bytes()
     cut = tmp_path / "cut.json"
     # Cutting only the final newline would still be JSON, so stop two bytes short.
     for n in range(0, len(good) - 2, 9):
@@ -203,7 +206,8 @@ def test_every_truncation_of_a_model_file_fails_cleanly(tmp_path: Path) -> None:
 
 
 def test_corrupt_files_fail_cleanly(tmp_path: Path) -> None:
-    good = save(MLP(2, [3, 1], seed=0), tmp_path / "good.json").read_bytes()
+    save(MLP(2, [3, 1], seed=0), tmp_path / "good.json")
+    good = (tmp_path / "good.json").read_bytes()
     path = tmp_path / "bad.json"
     path.write_bytes(good.replace(b'"parameters"', b'"param\xffeters"'))
     _expect_failure(path, "not UTF-8")
@@ -245,7 +249,7 @@ def _document(**changes: Any) -> dict[str, Any]:
     ({"architecture": {"class": "MLP", "config": {"nin": 2}}}, "cannot build MLP.*no 'nouts'"),
     ({"architecture": {"class": "MLP", "config": {"nin": 2, "nouts": 3}}}, "non-empty list"),
     ({"architecture": {"class": "MLP", "config": {"nin": 2, "nouts": [3, 1], "bias": "no"}}},
-     r"MLP\(bias\) needs True or False, got 'no'"),
+     r"MLP\(bias\) needs True or False, got str 'no'"),
     ({"architecture": {"class": "Sequential", "config": {"steps": [
         {"class": "Layer", "config": {"nin": 2, "nout": 3}},
         {"class": "Neuron", "config": {"nin": "x"}}]}}},
@@ -302,7 +306,8 @@ def test_uncountable_custom_steps_do_not_hide_a_huge_built_in_step(
     try:
         register(Opaque)
         model = Sequential(Opaque(3), Layer(2, 2, seed=0))
-        path = save(model, tmp_path / "m.json")
+        path = tmp_path / "m.json"
+        save(model, path)
         _same_model(model, load(path))  # a custom step is counted by building it, as before
         document = json.loads(path.read_text(encoding="utf-8"))
         document["architecture"]["config"]["steps"][1]["config"]["nout"] = 10**8
@@ -366,3 +371,156 @@ def test_missing_file() -> None:
     with pytest.raises(FileNotFoundError):
         load("/nonexistent/model.json")
     assert issubclass(ModelFileError, ValueError)
+
+
+# --- what a load will not open, read or echo ------------------------------------------------
+
+
+def _in_thread(call: Any, seconds: float = 10.0) -> Any:
+    """Run ``call`` in a thread; fail (rather than hang the suite) if it blocks."""
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            result.append(exc)
+        else:
+            result.append(None)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"blocked for {seconds} s"
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    for call in (lambda: load(fifo), lambda: load_into(model, fifo)):
+        error = _in_thread(call)
+        assert isinstance(error, ModelFileError)
+        assert "is a named pipe (FIFO), not a model file" in str(error)
+    assert model.state_dict() == before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="a POSIX device")
+def test_devices_and_folders_are_refused_before_reading(tmp_path: Path) -> None:
+    error = _in_thread(lambda: load("/dev/zero"))
+    assert isinstance(error, ModelFileError) and "is a character device" in str(error)
+    with pytest.raises(ModelFileError, match="is a folder, not a model file"):
+        load(tmp_path)
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(500 * 2**20)  # 500 MB, sparse: no disk used
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"is 524,288,000 bytes, more than "
+                                                 r"max_bytes=67,108,864.*pass a larger max_bytes="):
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20  # not read: well under a megabyte allocated
+
+
+def test_max_bytes_is_the_cap_and_can_be_raised(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    model = MLP(2, [3, 1], seed=0)
+    save(model, path)
+    size = path.stat().st_size
+    with pytest.raises(ModelFileError, match=rf"is {size:,} bytes, more than max_bytes=100"):
+        load(path, max_bytes=100)
+    other = MLP(2, [3, 1], seed=1)
+    with pytest.raises(ModelFileError, match="more than max_bytes"):
+        load_into(other, path, max_bytes=size - 1)
+    load_into(other, path, max_bytes=size)
+    assert other.state_dict() == model.state_dict()
+    with pytest.raises(ValueError, match=r"max_bytes must be >= 1, got 0"):
+        load(path, max_bytes=0)
+    with pytest.raises(TypeError, match=r"max_bytes needs an int, got str"):
+        load(path, max_bytes="1e6")  # type: ignore[arg-type]
+
+
+def test_a_file_that_grows_after_its_size_was_read_is_still_capped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.json"
+    save(MLP(2, [3, 1], seed=0), path)
+    real_fstat = os.fstat
+
+    def small(fd: int) -> Any:  # what fstat said before the file grew
+        info = real_fstat(fd)
+        return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))
+
+    monkeypatch.setattr(os, "fstat", small)
+    with pytest.raises(ModelFileError, match="has grown, more than max_bytes=100"):
+        load(path, max_bytes=100)
+
+
+@pytest.mark.deep
+def test_the_reports_3_million_item_config_makes_a_short_message(tmp_path: Path) -> None:
+    """It made a 25.9 MB ModelFileError (the quick test below uses 100,000 items)."""
+    path = _write(tmp_path / "m.json",
+                  _document(architecture={"class": "MLP", "config": list(range(3_000_000))}))
+    with pytest.raises(ModelFileError, match=r"got list \[0, 1, 2, 3, 4, 5, \.\.\.\]$") as info:
+        load(path)
+    assert len(str(info.value)) < 700
+
+
+def test_values_from_a_file_are_shortened_in_messages(tmp_path: Path) -> None:
+    """Every value a message echoes goes through one bounded preview."""
+    path = tmp_path / "m.json"
+    big = list(range(100_000))
+    names = MLP(2, [3, 1], seed=0).state_dict()
+    last = list(names)[-1]
+    cases = [
+        (_document(architecture={"class": "MLP", "config": big}), "must be an object"),
+        (_document(architecture={"class": "MLP" * 10**6, "config": {}}), "unknown module class"),
+        (_document(architecture={"class": "Sequential", "config": {"steps": {"x": big}}}),
+         "a Sequential config is"),
+        ({**_document(), "format": "x" * 10**6}, "not a chainrule model file"),
+        ({**_document(), "version": big}, "format version must be an int"),
+        ({**_document(), "extra" * 10**5: 1}, "unexpected keys"),
+        (_document(parameters={("w" * 10**6 if k == last else k): v for k, v in names.items()}),
+         "unexpected 1 name"),
+        (_document(parameters={**names, last: big}), "must be a real number"),
+        (_document(architecture={"class": "MLP", "config": {"nin": 2, "nouts": [3, 1],
+                                                            "bias": big}}), "bias"),
+    ]
+    for document, match in cases:
+        _write(path, document)
+        for call in (lambda: load(path), lambda: load_into(MLP(2, [3, 1], seed=0), path)):
+            with pytest.raises(ModelFileError) as info:
+                call()
+            assert len(str(info.value)) < 700, (match, len(str(info.value)))
+        assert match in str(info.value)
+
+
+def test_load_into_describes_a_different_architecture_briefly(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    _write(path, _document(architecture={"class": "MLP", "config": {
+        "nin": 2, "nouts": list(range(1, 10**5)), **{f"k{i}": i for i in range(100)}}}))
+    with pytest.raises(ModelFileError, match=r"holds a different architecture: MLP\(nin=2, "
+                                             r"nouts=\[1, 2, 3, 4, 5, 6, \.\.\.\].*\(94 more\)"
+                       ) as info:
+        load_into(MLP(2, [3, 1], seed=0), path)
+    assert len(str(info.value)) < 700
+
+
+def test_saving_a_value_stored_in_data_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """It used to fail late, inside json, with 'Object of type Value is not JSON serializable'."""
+    model = MLP(2, [3, 1], seed=0)
+    p = model.layers[0].neurons[0].w[1]
+    p.data = p - 0.1 * p.grad  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"save: layers\.0\.neurons\.0\.w1\.data holds a Value.*"
+                                        r"`w\.data -= lr \* w\.grad`"):
+        save(model, tmp_path / "m.json")
+    assert not any(tmp_path.iterdir())

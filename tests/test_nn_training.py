@@ -174,7 +174,7 @@ def test_a_diverging_run_stops_with_a_warning_and_keeps_its_history() -> None:
     X = [[float(i)] for i in range(1, 6)]
     y = [10.0 * i for i in range(1, 6)]
     model = MLP(1, [1], seed=0)
-    with pytest.warns(RuntimeWarning, match="lower the learning rate"):
+    with pytest.warns(RuntimeWarning, match="Lower the learning rate"):
         history = fit(model, X, y, loss="mse", optimizer=SGD(model, lr=5.0), epochs=500,
                       verbose=False)
     assert 1 < history.epochs < 500 and history.stopped
@@ -185,7 +185,7 @@ def test_a_penalty_that_overflows_stops_training_before_a_step() -> None:
     model = MLP(1, [1], seed=0)
     model.layers[0].neurons[0].w[0].data = 1e200  # its square overflows; the data loss is 0
     before = model.state_dict()
-    with pytest.warns(RuntimeWarning, match="the loss became inf in epoch 0"):
+    with pytest.warns(RuntimeWarning, match=r"step 0 \(epoch 0, batch 0\): the loss became inf"):
         history = fit(model, [[0.0]], [0.0], loss="mse", l2=1.0, optimizer=SGD(model, lr=0.1),
                       epochs=3, verbose=False)
     assert history.epochs == 0 and model.state_dict() == before
@@ -271,19 +271,20 @@ def test_accuracy_rules() -> None:
     assert accuracy([-0.1, 0.3], [-1, 1]) == 1.0  # margins
     assert accuracy([Value(0.9), Value(0.1)], [1, 0]) == 1.0
     assert accuracy([[0.0, 1.0, 0.5], [2.0, 0.0, 0.0]], [1, 2]) == 0.5
-    with pytest.raises(ValueError, match="target 0 is 0.5; one-output classification"):
+    with pytest.raises(ValueError, match=r"targets\[0\] = 0.5; one-output classification"):
         accuracy([0.3], [0.5])
     with pytest.raises(ValueError, match="mix -1, 0 and 1"):
         accuracy([0.3, 0.2], [-1, 0])
     with pytest.raises(ValueError, match="2 samples but y has 1"):
         accuracy([0.3, 0.2], [1])
-    with pytest.raises(ValueError, match=r"target 0 is class 5, outside 0..1 for 2 scores"):
+    with pytest.raises(ValueError, match=r"targets\[0\] = 5, a class outside 0..1 for 2 scores"):
         accuracy([[1.0, 2.0]], [5])
-    with pytest.raises(ValueError, match=r"target 1 is class -1, outside 0..2"):
+    with pytest.raises(ValueError, match=r"targets\[1\] = -1, a class outside 0..2"):
         accuracy([[1.0, 2.0, 0.0], [0.0, 1.0, 0.0]], [1, -1])
-    with pytest.raises(ValueError, match="output 1 has 3 scores but output 0 has 2"):
+    with pytest.raises(ValueError, match=r"outputs\[1\] has 3 scores but outputs\[0\] has 2"):
         accuracy([[1.0, 2.0], [1.0, 2.0, 3.0]], [1, 2])
-    with pytest.raises(ValueError, match="output 1 is a list of scores but output 0 is one"):
+    with pytest.raises(ValueError,
+                       match=r"outputs\[1\] is a list of scores but outputs\[0\] is one"):
         accuracy([0.3, [0.1, 0.2]], [1, 0])
 
 
@@ -293,7 +294,7 @@ def test_accuracy_rules() -> None:
     ({"epochs": 0}, ValueError, r"fit\(epochs\) must be >= 1, got 0"),
     ({"batch_size": 0}, ValueError, r"fit\(batch_size\) must be >= 1"),
     ({"loss": "huber"}, ValueError, "loss must be one of 'mse'"),
-    ({"loss": "hinge"}, ValueError, r"target \d+ is 0.0; targets must be -1 or"),
+    ({"loss": "hinge"}, ValueError, r"targets\[\d+\] = 0.0; targets must be -1 or"),
     ({"loss": "cross_entropy"}, ValueError, "a score per class"),
     ({"loss": lambda o, t: 0.5}, TypeError, "must return a Value, got float"),
     ({"metrics": ["f1"]}, ValueError, "unknown metric 'f1'"),
@@ -312,8 +313,8 @@ def test_bad_fit_input(kwargs: dict[str, Any], error: type[Exception], match: st
 
 @pytest.mark.parametrize("X, y, validation, match", [
     ([[0.0, 0.0]] * 5 + [[0.0, 0.0, 1.0]], [1, -1] * 3, None, "expects 2 input"),
-    ([[0.0, 0.0]] * 6, [1, -1, 1, -1, 1, 0], None, "target 5 is 0.0; targets must be -1 or"),
-    ([[0.0, 0.0]] * 6, [1, -1] * 3, ([[0.0, 0.0]] * 2, [1, 2]), "target 1 is 2.0"),
+    ([[0.0, 0.0]] * 6, [1, -1, 1, -1, 1, 0], None, r"targets\[5\] = 0.0; targets must be -1 or"),
+    ([[0.0, 0.0]] * 6, [1, -1] * 3, ([[0.0, 0.0]] * 2, [1, 2]), r"targets\[1\] = 2.0"),
 ])
 def test_bad_data_in_a_later_batch_fails_before_any_step(
     X: list[list[float]], y: list[int], validation: Any, match: str

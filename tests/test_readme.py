@@ -239,3 +239,38 @@ def test_ci_runs_the_readme_test_command() -> None:
     # ... which must find the test command of "Set up and run", not some other line.
     found = re.search(r"^python3 -m venv \.venv && .*pytest.*$", readme, re.M)
     assert found and found.group(0) in _setup_commands() and "-m pytest" in found.group(0)
+
+
+def _pasted_line_by_line(source: str) -> str | None:
+    """What the Python prompt says when ``source`` is pasted into it line by line: None if
+    every statement compiles as the prompt reads it, else the SyntaxError's text.
+
+    The prompt compiles a statement as soon as it is complete; a compound statement
+    (``for``, ``with``, ``def``) ends only at a blank line, so a statement right after an
+    indented block with no blank line in between is a SyntaxError there, although the
+    same text runs as a file.
+    """
+    import codeop
+
+    buffer: list[str] = []
+    for line in [*source.splitlines(), ""]:
+        buffer.append(line)
+        try:
+            code = codeop.compile_command("\n".join(buffer), "<stdin>", "single")
+        except SyntaxError as err:
+            return f"{err.msg} at {line!r}"
+        if code is not None:  # complete: the prompt runs it and starts a new statement
+            buffer = []
+    return None
+
+
+@pytest.mark.parametrize("block", SCRIPTS, ids=[f"line{b.line}" for b in SCRIPTS])
+def test_script_blocks_paste_into_the_python_prompt(block: Block) -> None:
+    problem = _pasted_line_by_line(block.body)
+    assert problem is None, (f"README.md:{block.line}: pasted into the Python prompt this block "
+                             f"fails ({problem}); put a blank line after each indented block")
+
+
+def test_the_paste_check_catches_a_statement_right_after_a_block() -> None:
+    assert _pasted_line_by_line("for i in range(2):\n    x = i\nprint(x)\n") is not None
+    assert _pasted_line_by_line("for i in range(2):\n    x = i\n\nprint(x)\n") is None
