@@ -29,6 +29,7 @@ from .ops import OPS, Domain, Op
 
 if TYPE_CHECKING:
     from .render import (  # type: ignore[no-redef]
+        DrawOptions,
         GraphTooLargeError,
         GraphvizEngineError,
         GraphvizEngineNotFound,
@@ -36,13 +37,14 @@ if TYPE_CHECKING:
         explain,
         render_text,
         save,
+        to_html,
         to_svg,
     )
 
 # Rendering is imported on first use, so the engine alone loads no graphviz.
 _RENDER_NAMES = frozenset({
     "GraphTooLargeError", "GraphvizEngineError", "GraphvizEngineNotFound", "draw_dot",
-    "explain", "render_text", "save", "to_svg",
+    "explain", "render_text", "save", "to_svg", "to_html", "DrawOptions",
 })
 
 
@@ -62,6 +64,7 @@ __all__ = [
     "AnomalyError",
     "Domain",
     "DomainError",
+    "DrawOptions",
     "GraphTooLargeError",
     "GraphvizEngineError",
     "GraphvizEngineNotFound",
@@ -90,6 +93,7 @@ __all__ = [
     "set_grad_enabled",
     "softmax",
     "sum",
+    "to_html",
     "to_svg",
     "topological_order",
     "value_and_grad",

@@ -46,7 +46,7 @@ from autograd import (  # noqa: E402
     draw_dot,
     scope,
 )
-from autograd.render import Graph, find_engine  # noqa: E402
+from autograd.render import NumberedGraph, find_engine  # noqa: E402
 
 
 def micrograd_mlp(sizes: tuple[int, ...], seed: int = 0) -> Value:
@@ -146,7 +146,7 @@ def time_one(make: Callable[[], Value], runs: int) -> dict[str, float]:
         totals.append(t2 - t0)
     lines = g.source.splitlines()
     return {
-        "values": len(Graph(root)),
+        "values": len(NumberedGraph(root)),
         "drawn": sum(1 for line in lines if "[label=" in line and "->" not in line),
         "edges": sum(1 for line in lines if "->" in line),
         "build": statistics.median(builds),
@@ -178,7 +178,7 @@ def long_edges(make: Callable[[], Value], timeout: float) -> dict[str, str]:
     except GraphvizEngineError as exc:
         unbounded = (f"> {timeout:g} s (stopped)" if exc.returncode is None
                      else f"engine failed ({exc.returncode})")
-    return {"values": f"{len(Graph(root)):,}", "default": default, "unbounded": unbounded}
+    return {"values": f"{len(NumberedGraph(root)):,}", "default": default, "unbounded": unbounded}
 
 
 def main() -> None:

@@ -142,7 +142,7 @@ def test_terms_add_up_to_every_gradient(expr: object) -> None:
     """For any graph, every node's gradient is the sum of the terms explain lists."""
     out = expr.build().output  # type: ignore[attr-defined]
     out.backward()
-    graph = autograd.render.Graph(out)
+    graph = autograd.render.NumberedGraph(out)
     for node in graph.nodes:
         ex = explanation(node, out)
         assert ex.matches, str(ex)

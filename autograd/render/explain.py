@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ..engine import Value
-from .graph import Graph, describe
+from .graph import NumberedGraph, describe, one_line, op_label
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Step:
 class Explanation:
     """How ``node.grad`` was made in the graph of ``root``; ``str()`` of it reads as prose."""
 
-    graph: Graph
+    graph: NumberedGraph
     index: int
     steps: tuple[Step, ...]
 
@@ -82,8 +82,8 @@ class Explanation:
     def __str__(self) -> str:
         g = self.graph
         i, node = self.index, self.node
-        name = g.name(i)
-        root_name = g.name(len(g) - 1)
+        name = _name(g, i)
+        root_name = _name(g, len(g) - 1)
         not_run = g.nodes[-1].grad == 0.0
         if not self.steps:
             if not_run:
@@ -111,14 +111,15 @@ class Explanation:
             f"local derivative x upstream gradient:",
         ]
         for s in self.steps:
-            c = g.name(s.consumer_index)
+            c = _name(g, s.consumer_index)
             op = s.consumer.op
-            assert op is not None
+            # A node made by the user's own closure has no declared op: its _op names it.
+            op_name = op.name if op is not None else (op_label(s.consumer) or "own op")
             arity = len(g.parents[s.consumer_index])
             where = (f", input {s.position + 1} of {arity}"
                      if _position_matters(g, s.consumer_index, i) else "")
             lines.append(f"  {c} = {formula(g, s.consumer_index)}  (#{s.consumer_index}, "
-                         f"{op.name}{where})")
+                         f"{op_name}{where})")
             lines.append(f"    d({c})/d({name}) = {_num(s.local)}  x  {c}.grad = "
                          f"{_num(s.upstream)}  =  {_num(s.contribution)}")
         total = self.total
@@ -137,7 +138,8 @@ class Explanation:
                 why = (f"it was changed after backward(), or backward() last ran from a root "
                        f"other than {root_name}.")
             lines.append(f"  sum = {_num(total)}, but {name}.grad is {_num(node.grad)}: {why}")
-        return "\n".join(lines)
+        # Every line shows as itself (op descriptions come from declarations users write).
+        return "\n".join(one_line(line, _LINE_LIMIT) for line in lines)
 
 
 _NEEDS_ROOT = (
@@ -161,12 +163,17 @@ def explanation(node: Value, root: Value | None = None) -> Explanation:
             f"explain(node, root) needs two Values, got {type(node).__name__} and "
             f"{type(root).__name__}"
         )
-    graph = Graph(root)
-    i = graph.index(node)
+    graph = NumberedGraph(root)
+    return explanation_in(graph, graph.index(node))
+
+
+def explanation_in(graph: NumberedGraph, i: int) -> Explanation:
+    """The chain-rule terms of node ``#i``'s grad in a graph already numbered (the page
+    explains every node it shows with one walk of the graph)."""
     steps = []
     for c, position in graph.consumers[i]:
         consumer = graph.nodes[c]
-        local = consumer._local_grads()[position]
+        local = consumer.local_grads()[position]
         steps.append(Step(consumer, c, position, float(local), consumer.grad))
     return Explanation(graph, i, tuple(steps))
 
@@ -190,11 +197,22 @@ def explain(node: Value, root: Value | None = None, *, file: TextIO | None = Non
     print(explanation(node, root), file=file if file is not None else sys.stdout)
 
 
+#: Characters of a node's label shown in an explanation (longer ones end in '...').
+NAME_LIMIT = 40
+_LINE_LIMIT = 400
+
+
+def _name(graph: NumberedGraph, i: int) -> str:
+    """Node ``#i``'s name as text that shows as itself: like the picture's and the table's,
+    no control or bidirectional characters, and cut short."""
+    return one_line(graph.name(i), NAME_LIMIT)
+
+
 def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _position_matters(graph: Graph, consumer: int, node: int) -> bool:
+def _position_matters(graph: NumberedGraph, consumer: int, node: int) -> bool:
     """Whether to say which input the node is: when it is used twice by one op, or the op
     takes many inputs (the formula alone then does not say where it is)."""
     op = graph.nodes[consumer].op
@@ -204,13 +222,13 @@ def _position_matters(graph: Graph, consumer: int, node: int) -> bool:
 _OPERAND = re.compile(r"\b([abxc])\b")
 
 
-def formula(graph: Graph, i: int) -> str:
+def formula(graph: NumberedGraph, i: int) -> str:
     """What node ``#i`` computes from its inputs' names: ``a * b``, ``tanh(n)``, ``e + 10``."""
     node = graph.nodes[i]
     op = node.op
     if op is None:
-        return graph.name(i)
-    names = [graph.name(p) for p in graph.parents[i]]
+        return _name(graph, i)
+    names = [_name(graph, p) for p in graph.parents[i]]
     if op.kind == "nary":
         shown = ", ".join(names[:6]) + (f", ... ({len(names)} inputs)" if len(names) > 6 else "")
         return f"{op.symbol}({shown})"
