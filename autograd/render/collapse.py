@@ -33,8 +33,9 @@ def collapse_keys(graph: NumberedGraph, collapse: Collapse) -> Keys:
     """For each node, the scope of the summary node it is drawn in (None: drawn as itself).
 
     ``collapse`` is a depth (``True`` is 1; 0, ``False`` and ``None`` collapse nothing),
-    or one scope name or several: just those modules. The root is always drawn as
-    itself. An unknown scope name is a ValueError naming the graph's scopes.
+    or one scope name or several: just those modules. (The root keeps its key: its op is
+    counted in its module, and :class:`~.plan.Plan` draws its value as itself.) An
+    unknown scope name is a ValueError naming the graph's scopes.
     """
     nodes = graph.nodes
     if collapse is None or collapse is False or collapse == 0:
@@ -73,7 +74,6 @@ def collapse_keys(graph: NumberedGraph, collapse: Collapse) -> Keys:
                 f"collapse: no node of this graph has scope {unused[0]!r}; its top-level "
                 f"scopes are {', '.join(known[:12]) or '(none)'}"
             )
-    keys[-1] = None  # the root is always drawn as itself
     return keys
 
 

@@ -51,8 +51,6 @@ from .plan import COPY, GROUP, INPUTS, OP, VALUE, Plan
 MAX_VIEWS = 8
 #: An expansion drawing more nodes than this is left out (the page says how to draw it).
 VIEW_NODES = 400
-#: Expanding a stack draws this many of its copies one by one, the rest still stacked.
-UNSTACKED = 2
 #: ... and at most this much predicted layout time for all of them, in seconds.
 PAGE_SECONDS = 8.0
 #: Characters of an explanation shown in the panel (a weight used by 100 samples has 100
@@ -138,10 +136,11 @@ class _Views:
 
     def __init__(self, graph: NumberedGraph, opts: DrawOptions, max_views: int) -> None:
         self.graph = graph
-        self.opts = opts
         self.max_views = max_views
         self.rank = ranks(graph)
         first = choose(graph, opts, track=True)
+        # Every drawing of the page runs the way the first one does.
+        self.opts = opts.replace(rankdir=opts.rankdir or ("TB" if first.caption else "LR"))
         self.first = first
         self.base_keys: Keys = first.plan.keys
         self.base_folds: list[Fold] = first.plan.folds
@@ -178,13 +177,13 @@ class _Views:
             if j not in unfolded:
                 folds.append(fold)
                 continue
-            # The first copies one by one, in full; the others still in the stack.
-            for copy in fold.copies[:UNSTACKED]:
-                for i in copy:
+            members = [i for copy in fold.copies for i in copy]
+            if any(keys[i] is not None for i in members):
+                # Open the stack: the copy drawn in full, its modules' parameters outside.
+                for i in members:
                     keys[i] = None
-            rest = fold.copies[UNSTACKED:]
-            if len(rest) >= 2:
-                folds.append(Fold(fold.at, rest, fold.chain, fold.inputs))
+                folds.append(fold)
+            # else: the copy is drawn in full already; expanding draws every copy
         plan = make_plan(self.graph, keys, folds, self.opts.cluster_depth, self.rank, track=True)
         size = measure(plan)
         if not size.fits(self.opts.max_nodes) or size.nodes > VIEW_NODES:
@@ -252,7 +251,7 @@ class _Views:
                                   "info": [f"{fold.size:,} {fold.noun()} of the same structure, "
                                            f"folded into one stack: the copy drawn shows the "
                                            f"range of data and grad over all of them. Click "
-                                           f"to draw the first {UNSTACKED} one by one."]}
+                                           f"to open it."]}
         parent = None
         if expanded or unfolded:
             parent = 0
@@ -269,7 +268,7 @@ class _Views:
 
 def _view_name(expanded: Iterable[str], unfolded: Iterable[int], folds: list[Fold]) -> str:
     parts = [f"{k} expanded" for k in sorted(expanded)]
-    parts += [f"stack of {folds[j].size:,} unfolded" for j in sorted(unfolded)]
+    parts += [f"stack of {folds[j].size:,} opened" for j in sorted(unfolded)]
     return ", ".join(parts) or "as drawn"
 
 
@@ -422,13 +421,16 @@ def _steps(
             consumer = units[name(plan.value_unit[c])]["label"] or f"#{c}"
             say = (f"backward: d({consumer})/d({parent}) = {local:.6g}  x  upstream grad "
                    f"{up:.6g}  =  {local * up:.6g}, added to {parent}.grad")
+            mark = f"{local:.4g} x {up:.4g} = {local * up:.4g}"
         else:
             say = (f"backward: {len(terms):,} uses along this edge (all copies): "
                    f"sum of local derivative x upstream grad = {total:.6g}, added to "
                    f"{parent}.grad")
+            mark = f"sum of {len(terms):,}: {total:.4g}"
         ops = [f"{name(dst)}->{name(plan.value_unit[c])}" for c, _ in uses[:1]
                if plan.units[dst].kind == OP]
-        steps.append({"say": say, "edges": [edge, *ops], "set": changes, "node": name(src)})
+        steps.append({"say": say, "edges": [edge, *ops], "set": changes, "node": name(src),
+                      "mark": mark})
     steps.append({"say": "done: every grad shown is the Value's own .grad", "edges": [],
                   "set": [[name(u), "grad", "final"] for u in range(len(plan.units))
                           if plan.units[u].kind in (VALUE, GROUP, INPUTS, COPY)],

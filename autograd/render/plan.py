@@ -136,6 +136,9 @@ class Plan:
                 if f >= 0:
                     group_fold.setdefault(key, f)
                 self.value_unit[i] = self.op_unit[i] = u
+                if i == n - 1:  # the root: its op in its module, its value drawn as itself
+                    self.value_unit[i] = len(self.units)
+                    add(Unit(VALUE, i, ()))
             elif f >= 0 and not parents[i]:  # a copy's own leaf: one node for all copies
                 ig = (f, input_group[f * n + position[i]])
                 u = inputs_unit.get(ig)
@@ -194,7 +197,7 @@ class Plan:
                         same[e] = None
                 if uses is not None:
                     uses.setdefault(e, []).append((i, pos))
-            if not hidden[i] and keys[i] is None:
+            if not hidden[i] and (keys[i] is None or i == n - 1):
                 e = (dst, value_unit[i])
                 edges[e] = edges.get(e, 0) + 1
                 same[e] = (i, i)

@@ -287,6 +287,22 @@
       e.classList.remove('lit');
       e.classList.remove('current');
     });
+    Array.prototype.forEach.call(state.svg.querySelectorAll('text.mark'), function (e) {
+      e.parentNode.removeChild(e);
+    });
+  }
+
+  // The step's local derivative x upstream gradient, written beside its edge.
+  function markEdge(edge, text) {
+    var path = edge.querySelector('path');
+    if (!path || !path.getTotalLength) { return; }
+    var at = path.getPointAtLength(path.getTotalLength() / 2);
+    var t = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+    t.setAttribute('class', 'mark');
+    t.setAttribute('x', String(at.x + 4));
+    t.setAttribute('y', String(at.y - 4));
+    t.textContent = text;
+    edge.appendChild(t);
   }
 
   function apply(step, mark) {
@@ -294,6 +310,7 @@
     if (!mark) { return; }
     clearMarks();
     step.edges.forEach(function (e) { if (state.edges[e]) { state.edges[e].classList.add('lit'); } });
+    if (step.mark && state.edges[step.edges[0]]) { markEdge(state.edges[step.edges[0]], step.mark); }
     if (step.node && state.nodes[step.node]) { state.nodes[step.node].classList.add('current'); }
     say.textContent = step.say;
   }
