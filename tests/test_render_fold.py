@@ -237,3 +237,19 @@ def test_the_output_neurons_bias_is_added_inside_its_layer_box() -> None:
     assert "1 x LinearNeuron(4) | 2 ops: 1 dot, 1 + | 5 params" in source
     assert "shape=ellipse" not in source  # no op drawn outside a module
     assert "{ score | data" in source  # the output is still drawn as itself
+
+
+def test_the_committed_big_example_picture_is_current(big: Value) -> None:
+    """docs/big_graph.svg is what the README's big example draws today
+    (CHAINRULE_UPDATE_DOCS=1 rewrites it)."""
+    import os
+    from pathlib import Path
+
+    target = Path(__file__).resolve().parent.parent / "docs" / "big_graph.svg"
+    svg = to_svg(big)
+    if os.environ.get("CHAINRULE_UPDATE_DOCS") == "1":
+        target.write_text(svg, encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == svg, (
+        "docs/big_graph.svg is out of date: rerun with CHAINRULE_UPDATE_DOCS=1")
+    width, height = svg_size_px(svg)
+    assert width <= 1600 and height <= 1600

@@ -367,7 +367,7 @@ def _steps(
             edges += [f"{name(s)}->{name(d)}"
                       for s, d in into.get(plan.op_unit[unit.ref], [])]
         sets = [[name(w), "data", "final"] for w in [u, *copies_of.get(u, [])]]
-        label = units[name(u)]["label"] or name(u)
+        label = _who(plan, units, u)
         if unit.kind == VALUE and not plan.graph.parents[unit.ref]:
             say = f"forward: {label} is given: data = {units[name(u)]['data']}"
         elif unit.kind == VALUE:
@@ -378,7 +378,7 @@ def _steps(
     # Backward: the root's seed, then edges from the latest consumer back.
     root = len(nodes) - 1
     ru = plan.value_unit[root]
-    steps.append({"say": f"backward: start at {units[name(ru)]['label'] or name(ru)} with "
+    steps.append({"say": f"backward: start at {_who(plan, units, ru)} with "
                          f"grad = {nodes[root].grad!r} (the seed)",
                   "edges": [], "set": [[name(ru), "grad", "final"]], "node": name(ru)})
     running: dict[int, float] = {}
@@ -415,10 +415,10 @@ def _steps(
         elif pending[target] == 0:
             changes += [[name(w), "grad", "final"] for w in [target, *copies_of.get(target, [])]]
         edge = f"{name(src)}->{name(dst)}"
-        parent = units[name(src)]["label"] or name(src)
+        parent = _who(plan, units, src)
         if len(terms) == 1:
             c, pos, local, up = terms[0]
-            consumer = units[name(plan.value_unit[c])]["label"] or f"#{c}"
+            consumer = _who(plan, units, plan.value_unit[c])
             say = (f"backward: d({consumer})/d({parent}) = {local:.6g}  x  upstream grad "
                    f"{up:.6g}  =  {local * up:.6g}, added to {parent}.grad")
             mark = f"{local:.4g} x {up:.4g} = {local * up:.4g}"
@@ -436,6 +436,15 @@ def _steps(
                           if plan.units[u].kind in (VALUE, GROUP, INPUTS, COPY)],
                   "node": None})
     return steps
+
+
+def _who(plan: Plan, units: dict[str, dict[str, Any]], u: int) -> str:
+    """How the stepper names unit ``u``: its label, else ``#i`` for a Value."""
+    label = units[plan.name(u)]["label"]
+    if label:
+        return str(label)
+    kind, ref, _ = plan.units[u]
+    return f"#{ref}" if kind == VALUE else f"#{ref[0]}" if kind == COPY else plan.name(u)
 
 
 def _target(plan: Plan, u: int) -> int:
