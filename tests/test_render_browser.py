@@ -205,8 +205,8 @@ def test_the_committed_page_picture_is_current(browser: Any, tmp_path: Path) -> 
     loss = big_example()
     loss.label = "loss"
     visit = Visit(browser, _page(tmp_path, loss, "big.html"))
-    visit.page.click("#graph g.node[data-unit='n%d']" % (len(autograd.render.NumberedGraph(
-        loss)) - 1), force=True)
+    root = len(autograd.render.NumberedGraph(loss)) - 1
+    visit.page.click(f"#graph g.node[data-unit='n{root}']", force=True)
     # mid-way through the backward pass: an edge lit with local derivative x upstream
     visit.js("window.chainrule.goTo(window.chainrule.steps() - 5)")
     visit.page.mouse.move(5, 5)
