@@ -63,6 +63,9 @@ _T_NODE = 1.7e-5
 _T_CROSSING = 4.2e-7
 _T_FAN = 9.6e-6
 _T_BEND = 1.3e-6
+# ... and per drawn node per rank: positioning a long chain (a 500-step recurrence has
+# 3,000 ranks) costs in proportion to both; fitted to the recurrences of render_bench.
+_T_RANK_NODE = 2.2e-7
 
 
 class Size(NamedTuple):
@@ -77,6 +80,7 @@ class Size(NamedTuple):
     crossings: int  # crossings possible between adjacent ranks: (edge segments there)**2 / 4
     bends: int  # the sum over long edges of (ranks skipped) squared: curves cost that
     fans: int  # the sum over nodes of (edges in and out) squared: edges crowding one node
+    ranks: int = 0  # how many ranks the layout has (a long chain: many)
 
     @property
     def seconds(self) -> float:
@@ -135,12 +139,13 @@ def seconds_allowed(max_nodes: int) -> float:
 def layout_seconds(size: Size) -> float:
     """The layout time a drawing of this size predicts on a 2-core machine, in seconds.
 
-    Time grows with the nodes given to the layout (drawn and hidden), the edges
-    (more when they are curved), the crossings the ordering of each rank has to
-    weigh, the edges crowding one node, and the bending of long curved edges.
+    Time grows with the nodes given to the layout (drawn and hidden), with the drawn
+    nodes times the ranks, the edges (more when they are curved), the crossings the
+    ordering of each rank has to weigh, the edges crowding one node, and the bending of
+    long curved edges.
     """
     curved = not straight(size)
-    return (_T0 + _T_NODE * (size.drawn + size.skips)
+    return (_T0 + _T_NODE * (size.drawn + size.skips) + _T_RANK_NODE * size.drawn * size.ranks
             + _T_CROSSING * size.crossings * _effort(size) + _T_FAN * size.fans
             + ((_T_CURVED_EDGE * size.edges + _T_BEND * size.bends) if curved else 0.0))
 
@@ -213,7 +218,7 @@ def measure(plan: Plan) -> Size:
     same = plan.same
     drawn_edges = sum(n if n > 1 and same[e] is not None else 1 for e, n in plan.edges.items())
     return Size(plan.counted_nodes, drawn_edges, skips, units, crowd, widest, crossing // 4,
-                bends, fans)
+                bends, fans, n_ranks)
 
 
 def ranks(graph: NumberedGraph) -> list[int]:
