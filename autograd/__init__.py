@@ -34,7 +34,8 @@ from .scopes import current_scope, scope, scope_kinds
 
 if TYPE_CHECKING:
     from . import render, testing
-    from .render import (
+    from .render import (  # type: ignore[no-redef]
+        DrawOptions,
         GraphTooLargeError,
         GraphvizEngineError,
         GraphvizEngineNotFound,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         explain,
         render_text,
         save,
+        to_html,
         to_svg,
     )
 
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 # loads neither graphviz nor Hypothesis.
 _RENDER_NAMES = frozenset({
     "GraphTooLargeError", "GraphvizEngineError", "GraphvizEngineNotFound", "draw_dot",
-    "explain", "render_text", "save", "to_svg",
+    "explain", "render_text", "save", "to_svg", "to_html", "DrawOptions",
 })
 _SUBPACKAGES = frozenset({"render", "testing"})
 
@@ -67,17 +69,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "OPS",
     "AnomalyError",
     "ClosureDerivativeError",
     "ClosureNode",
     "Domain",
     "DomainError",
+    "DrawOptions",
     "GradientAccumulationWarning",
     "GraphTooLargeError",
     "GraphvizEngineError",
     "GraphvizEngineNotFound",
     "Kind",
+    "OPS",
     "Op",
     "Value",
     "atomic_write",
@@ -108,6 +111,7 @@ __all__ = [
     "softmax",
     "sum",
     "testing",
+    "to_html",
     "to_svg",
     "topological_order",
     "undefop",

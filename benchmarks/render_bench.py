@@ -1,27 +1,25 @@
-"""How long drawing a graph takes: build the DOT (draw_dot) and lay it out to SVG.
+"""How long drawing a graph takes, and whether the layout budget keeps every drawing it lets
+through under 3 s.
 
-    python benchmarks/render_bench.py            # 5 runs per graph, medians
-    python benchmarks/render_bench.py --runs 9
+    python benchmarks/render_bench.py            # 5 rounds, min and median
+    python benchmarks/render_bench.py --rounds 9
+    python benchmarks/render_bench.py --calibrate > times.csv   # data for the time model
 
-The target: a 2,000-node graph is built and rendered in at most 2 s. Layout time
-depends on the shape of a graph as much as on its size, so three shapes of about
-2,000 Values are timed, plus a big scoped network that draw_dot collapses:
+Each round times every graph once, in turn (contenders alternate, so a busy moment of a
+shared machine hits them all alike); min and median over rounds are reported.
 
-* micrograd's MLP, one sample, forward pass made of binary ``*`` and ``+`` (the
-  lecture's picture, scaled up);
-* a recurrence ``h = tanh(w * h + x_t)`` unrolled over many steps (long and thin,
-  one weight reused at every step);
-* an MLP with ``dot`` neurons inside scopes, on a batch (dense: every sample reads
-  every weight), collapsed automatically by the node limit.
+Table 1, "the default budget": what ``draw_dot`` does with each graph at its defaults
+(drawn, folded, collapsed or refused), the layout time the budget predicted, and the
+measured times of ``draw_dot`` and of the layout to SVG (graphviz-pure), against the 3 s a
+drawing may take. The shapes: the README's big example (and ``collapse=2`` of it, which took
+12 s before the budget predicted time), micrograd's MLP on one sample, recurrences (long and
+thin), a recurrence with a loss at every step and a chain reusing random earlier values
+(small graphs whose long edges make slow layouts).
 
-A second table has small graphs that are slow to lay out because their edges
-are long: a recurrence with a loss at every step summed at the end, and a chain
-that reuses random earlier values. For each: what ``draw_dot`` does with its
-default budget (draw, collapse, or refuse, and how long that takes), and how
-long the layout takes when the budget is lifted (``max_nodes=None``), stopped
-after ``--timeout`` seconds.
+Table 2, "unbounded": the same graphs with ``max_nodes=None`` (everything drawn), stopped
+after ``--timeout`` seconds, as a ratio to the budgeted drawing's layout in the same run.
 
-Not a test: timings depend on the machine. Uses whichever layout engine
+Not a test: timings depend on the machine. Uses whichever layout program
 ``autograd.render`` finds (graphviz-pure when installed with chainrule).
 """
 
@@ -39,14 +37,13 @@ from collections.abc import Callable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import autograd  # noqa: E402
-from autograd import (  # noqa: E402
-    GraphTooLargeError,
-    GraphvizEngineError,
-    Value,
-    draw_dot,
-    scope,
-)
-from autograd.render import Graph, find_engine  # noqa: E402
+import nn  # noqa: E402
+from autograd import GraphTooLargeError, GraphvizEngineError, Value, draw_dot, scope  # noqa: E402
+from autograd.render import DrawOptions, NumberedGraph, find_engine  # noqa: E402
+from autograd.render.budget import choose  # noqa: E402
+
+#: What a drawing the default budget lets through may take to lay out (issue target).
+LIMIT = 3.0
 
 
 def micrograd_mlp(sizes: tuple[int, ...], seed: int = 0) -> Value:
@@ -106,6 +103,15 @@ def scoped_mlp(sizes: tuple[int, ...], samples: int, seed: int = 0) -> Value:
     return loss
 
 
+def readme_big_example(samples: int = 100) -> Value:
+    """The README's "Big graphs" example: nn's MLP 2-16-16-1, a loss over 100 samples."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    xs = [[0.1 * i, -0.2 * i] for i in range(samples)]
+    loss = autograd.sum([(model(x) - 1.0) ** 2 for x in xs]) * 0.01
+    loss.label = "loss"
+    return loss
+
+
 def recurrence_with_losses(steps: int, seed: int = 0) -> Value:
     """``h = tanh(w*h + u*x_t)`` with a loss at every step, summed: the early losses' edges to
     the sum skip most of the graph's ranks."""
@@ -130,90 +136,153 @@ def random_reuse(steps: int, seed: int = 0) -> Value:
     return values[-1]
 
 
-def time_one(make: Callable[[], Value], runs: int) -> dict[str, float]:
-    root = make()
-    root.backward()
-    builds, renders, totals = [], [], []
-    for _ in range(runs):
+CASES: list[tuple[str, Callable[[], Value], dict[str, object]]] = [
+    ("README big example (MLP 2-16-16-1, 100 samples)", readme_big_example, {}),
+    ("  the same, collapse=2", readme_big_example, {"collapse": 2}),
+    ("  the same, collapse=1", readme_big_example, {"collapse": 1}),
+    ("scoped MLP 2-16-16-1, 30 samples", lambda: scoped_mlp((2, 16, 16, 1), 30), {}),
+    ("micrograd MLP 3-24-24-1, 1 sample", lambda: micrograd_mlp((3, 24, 24, 1)), {}),
+    ("recurrence, 500 steps", lambda: recurrence(500), {}),
+    ("recurrence, 1,000 steps", lambda: recurrence(1000), {}),
+    ("recurrence with a loss per step, T=20", lambda: recurrence_with_losses(20), {}),
+    ("recurrence with a loss per step, T=50", lambda: recurrence_with_losses(50), {}),
+    ("recurrence with a loss per step, T=100", lambda: recurrence_with_losses(100), {}),
+    ("random reuse of earlier values, 40 steps", lambda: random_reuse(40), {}),
+    ("random reuse of earlier values, 100 steps", lambda: random_reuse(100), {}),
+]
+
+
+def _verdict(g: object) -> str:
+    caption = getattr(g, "caption", "")
+    if not caption:
+        return "drawn"
+    parts = (["folded"] if "stack" in caption else []) + (
+        ["collapsed"] if "collapsed" in caption else [])
+    return " + ".join(parts) or "reduced"
+
+
+def default_budget(rounds: int) -> None:
+    roots = []
+    for name, make, options in CASES:
+        root = make()
+        root.backward()
+        roots.append((name, root, options))
+    draws: dict[str, list[float]] = {name: [] for name, _, _ in roots}
+    layouts: dict[str, list[float]] = {name: [] for name, _, _ in roots}
+    verdicts: dict[str, str] = {}
+    predicted: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, root, options in roots:  # contenders alternate within each round
+            t0 = time.perf_counter()
+            try:
+                g = draw_dot(root, **options)  # type: ignore[arg-type]
+            except GraphTooLargeError as exc:
+                verdicts[name] = f"refused ({', '.join(exc.over)})"
+                draws[name].append(time.perf_counter() - t0)
+                continue
+            t1 = time.perf_counter()
+            g.pipe(format="svg", quiet=True)
+            t2 = time.perf_counter()
+            draws[name].append(t1 - t0)
+            layouts[name].append(t2 - t1)
+            verdicts[name] = _verdict(g)
+            graph = NumberedGraph(root)
+            predicted[name] = choose(graph, DrawOptions(**options)).size.seconds  # type: ignore[arg-type]
+    print(f"## the default budget (min / median of {rounds} rounds; a drawing may take "
+          f"{LIMIT:g} s)\n")
+    print("| graph | Values | draw_dot does | predicted layout | draw_dot | layout | "
+          "layout / 3 s |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    worst = 0.0
+    for name, root, _ in roots:
+        d, lay = draws[name], layouts[name]
+        n = len(NumberedGraph(root))
+        if lay:
+            worst = max(worst, min(lay))
+            cells = (f"{predicted[name]:.2f} s | {min(d):.2f} / {statistics.median(d):.2f} s | "
+                     f"{min(lay):.2f} / {statistics.median(lay):.2f} s | "
+                     f"{min(lay) / LIMIT:.2f} / {statistics.median(lay) / LIMIT:.2f}")
+        else:
+            cells = f"- | {min(d):.2f} / {statistics.median(d):.2f} s | - | -"
+        print(f"| {name} | {n:,} | {verdicts[name]} | {cells} |")
+    print(f"\nslowest layout the default budget let through: {worst:.2f} s (min), "
+          f"{'within' if worst <= LIMIT else 'OVER'} the {LIMIT:g} s target\n")
+
+
+def unbounded(timeout: float) -> None:
+    print(f"## unbounded (max_nodes=None, stopped after {timeout:g} s), as a ratio to the "
+          f"budgeted drawing's layout in the same run\n")
+    print("| graph | budgeted layout | unbounded layout | unbounded / budgeted |")
+    print("|---|---:|---:|---:|")
+    for name, make, options in CASES:
+        root = make()
+        root.backward()
+        try:
+            g = draw_dot(root, **options)  # type: ignore[arg-type]
+            t0 = time.perf_counter()
+            g.pipe(format="svg", quiet=True)
+            budgeted = time.perf_counter() - t0
+        except GraphTooLargeError:
+            budgeted = float("nan")
+        g = draw_dot(root, max_nodes=None, timeout=timeout,
+                     **{k: v for k, v in options.items() if k != "fold"})  # type: ignore[arg-type]
         t0 = time.perf_counter()
-        g = draw_dot(root)
-        t1 = time.perf_counter()
-        svg = g.pipe(format="svg", quiet=True)
-        t2 = time.perf_counter()
-        assert svg.lstrip().startswith(b"<?xml")
-        builds.append(t1 - t0)
-        renders.append(t2 - t1)
-        totals.append(t2 - t0)
-    lines = g.source.splitlines()
-    return {
-        "values": len(Graph(root)),
-        "drawn": sum(1 for line in lines if "[label=" in line and "->" not in line),
-        "edges": sum(1 for line in lines if "->" in line),
-        "build": statistics.median(builds),
-        "render": statistics.median(renders),
-        "total": statistics.median(totals),
-    }
+        try:
+            g.pipe(format="svg", quiet=True)
+            full = time.perf_counter() - t0
+            shown = f"{full:.2f} s"
+        except GraphvizEngineError:
+            full = float("inf")
+            shown = f"> {timeout:g} s"
+        ratio = "-" if budgeted != budgeted else f"{full / budgeted:.1f}x"
+        b = "refused" if budgeted != budgeted else f"{budgeted:.2f} s"
+        print(f"| {name} | {b} | {shown} | {ratio} |", flush=True)
 
 
-def long_edges(make: Callable[[], Value], timeout: float) -> dict[str, str]:
-    """What draw_dot does with the default budget, and the layout time without it."""
-    root = make()
-    root.backward()
-    t0 = time.perf_counter()
-    try:
-        g = draw_dot(root)
-        caption = g.graph_attr.get("label", "")
-        verdict = "collapsed" if "collapsed" in caption else "drawn"
-        g.pipe(format="svg", quiet=True)
-    except GraphTooLargeError as exc:
-        verdict = f"refused ({exc.skipped_ranks:,} skipped ranks)"
-    except GraphvizEngineError as exc:
-        verdict = "timed out" if exc.returncode is None else f"engine failed ({exc.returncode})"
-    default = f"{verdict}, {time.perf_counter() - t0:.2f} s"
-    g = draw_dot(root, max_nodes=None, timeout=timeout)
-    t0 = time.perf_counter()
-    try:
-        g.pipe(format="svg", quiet=True)
-        unbounded = f"{time.perf_counter() - t0:.2f} s"
-    except GraphvizEngineError as exc:
-        unbounded = (f"> {timeout:g} s (stopped)" if exc.returncode is None
-                     else f"engine failed ({exc.returncode})")
-    return {"values": f"{len(Graph(root)):,}", "default": default, "unbounded": unbounded}
+def calibrate(rounds: int, timeout: float) -> None:
+    """CSV: the plan's measures and the measured layout time (min over rounds) of each case,
+    without a budget: the data :data:`autograd.render.budget` fits its time model to."""
+    fields = ["nodes", "edges", "skips", "drawn", "crowd", "widest", "crossings", "bends",
+              "fans", "predicted", "measured"]
+    print("graph," + ",".join(fields))
+    for name, make, options in CASES:
+        root = make()
+        root.backward()
+        graph = NumberedGraph(root)
+        opts = DrawOptions(max_nodes=None, timeout=timeout, **options)  # type: ignore[arg-type]
+        size = choose(graph, opts).size
+        g = draw_dot(root, options=opts)
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            try:
+                g.pipe(format="svg", quiet=True)
+            except GraphvizEngineError:
+                times.append(float("inf"))
+                break
+            times.append(time.perf_counter() - t0)
+        print(f"{name.strip()}," + ",".join(str(x) for x in size) +
+              f",{size.seconds:.3f},{min(times):.3f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="runs per graph (median reported)")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds a layout without the budget may take (long-edge table)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (min and median)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds an unbounded layout may take")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="print CSV for fitting the layout-time model instead")
+    parser.add_argument("--no-unbounded", action="store_true", help="skip table 2")
     args = parser.parse_args()
     engine = find_engine()
     version = subprocess.run([engine.path, "-V"], capture_output=True, text=True, check=False)
-    print(f"engine: {engine.path} ({(version.stderr or version.stdout).strip()})")
-    cases: list[tuple[str, Callable[[], Value]]] = [
-        ("micrograd MLP 3-24-24-1, 1 sample", lambda: micrograd_mlp((3, 24, 24, 1))),
-        ("recurrence, 500 steps", lambda: recurrence(500)),
-        ("scoped MLP 2-16-16-1, 100 samples", lambda: scoped_mlp((2, 16, 16, 1), 100)),
-    ]
-    print(f"median of {args.runs} runs\n")
-    print("| graph | Values | drawn nodes | edges | draw_dot | layout to SVG | total |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, make in cases:
-        r = time_one(make, args.runs)
-        print(f"| {name} | {r['values']:,} | {r['drawn']:,} | {r['edges']:,} | "
-              f"{r['build']:.2f} s | {r['render']:.2f} s | {r['total']:.2f} s |")
-    slow: list[tuple[str, Callable[[], Value]]] = [
-        *((f"recurrence with a loss per step, T={t}", lambda t=t: recurrence_with_losses(t))
-          for t in (30, 40, 50, 100, 200)),
-        *((f"random reuse of earlier values, {n} steps", lambda n=n: random_reuse(n))
-          for n in (100, 200)),
-    ]
-    print("\nlong edges: draw_dot + layout with the default budget; layout with max_nodes=None\n")
-    print("| graph | Values | default budget | max_nodes=None |")
-    print("|---|---:|---|---:|")
-    for name, make in slow:
-        r2 = long_edges(make, args.timeout)
-        print(f"| {name} | {r2['values']} | {r2['default']} | {r2['unbounded']} |", flush=True)
+    print(f"layout program: {engine.path} ({(version.stderr or version.stdout).strip()})\n")
+    if args.calibrate:
+        calibrate(args.rounds, args.timeout)
+        return
+    default_budget(args.rounds)
+    if not args.no_unbounded:
+        unbounded(args.timeout)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Shared command-line handling for the demos: ``--quick``, ``--out``, and failing loudly."""
+"""Shared command-line handling for the demos: ``--quick``, ``--out``, ``--format``, and
+failing loudly."""
 
 from __future__ import annotations
 
@@ -29,11 +30,20 @@ def parse_args(
         "--out", type=Path, default=Path(__file__).resolve().parent / "out" / name,
         help="folder for the pictures this demo writes (created if missing)",
     )
+    parser.add_argument(
+        "--format", choices=("svg", "png"), default="svg",
+        help="the pictures' file format (default: svg)",
+    )
     if configure is not None:
         configure(parser)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def picture(args: argparse.Namespace, name: str) -> Path:
+    """The path of the picture ``name`` in the demo's folder and chosen format."""
+    return args.out / f"{name}.{args.format}"
 
 
 def check(ok: bool, claim: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 import autograd
 from autograd import Value, dot
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> float:
     if args.quick:
         print("(--quick: the same check; this demo is already fast)")
     # The engine's view of the same computation: weights and biases green, x blue.
-    print("wrote", save(loss, args.out / "network_graph.svg", params=params))
+    print("wrote", save(loss, picture(args, "network_graph"), params=params))
     check(worst <= 1e-12, f"hand-derived and engine gradients differ by {worst:.2e} <= 1e-12")
     return worst
 

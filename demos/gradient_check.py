@@ -30,7 +30,7 @@ import math
 import random
 from collections.abc import Callable
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 import nn
 from autograd import Value, no_grad
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> float:
         ax.set_title("Numerical against analytical gradients, one point per parameter")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
-        print("wrote", save_figure(fig, args.out / "relative_errors.svg"))
+        print("wrote", save_figure(fig, picture(args, "relative_errors")))
 
         fig = Figure(figsize=(7.6, 4.0), layout="constrained")
         left, right = fig.subplots(1, 2, width_ratios=(1, 2))
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> float:
         right.set_ylabel("|gradient|")
         right.legend(fontsize="small")
         fig.suptitle("Clipping by global norm: every gradient scaled by the same factor")
-        print("wrote", save_figure(fig, args.out / "clipping.svg"))
+        print("wrote", save_figure(fig, picture(args, "clipping")))
 
     check(worst[methods[1]] < THRESHOLD and worst[methods[2]] < THRESHOLD,
           f"relative error below 1e-7 with eps=1e-6 ({worst[methods[1]]:.2e}) and "

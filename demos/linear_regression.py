@@ -9,7 +9,7 @@ it gets within 1e-3 of both.
 
 from __future__ import annotations
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 from autograd import Value, mean, no_grad
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> tuple[float, float, list[float]]:
     except ImportError:  # matplotlib is an optional extra
         print("(install the plot extra to get the loss curve: pip install -e '.[plot]')")
     else:
-        path = args.out / "loss.svg"
+        path = picture(args, "loss")
         plot_loss_curves({"MSE": history}, path, title="Linear regression", log_scale=True)
         print(f"wrote {path}")
     check(abs(w.data - 1) <= 1e-3 and abs(b.data) <= 1e-3,

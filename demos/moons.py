@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 import nn
 from autograd import Value
@@ -54,16 +54,16 @@ def main(argv: list[str] | None = None) -> float:
     except ImportError:
         print("(install the plot extra for the pictures: pip install -e '.[plot]')")
     else:
-        print("wrote", plot_decision_boundary(model, X, y, args.out / "decision_boundary.svg",
+        print("wrote", plot_decision_boundary(model, X, y, picture(args, "decision_boundary"),
                                              resolution=40 if args.quick else 100,
                                              title=f"two moons, accuracy {final:.0%}"))
-        print("wrote", plot_loss_curves({"SVM loss + 1e-4 L2": history}, args.out / "loss.svg",
+        print("wrote", plot_loss_curves({"SVM loss + 1e-4 L2": history}, picture(args, "loss"),
                                        title="moons training loss (SVM + L2)", log_scale=True))
     # The graph of one sample's score, one summary box per layer.
     score = model([Value(X[0][0], label="x0"), Value(X[0][1], label="x1")])
     score.label = "score"
     score.backward()
-    print("wrote", save(score, args.out / "model_graph.svg", collapse=1))
+    print("wrote", save(score, picture(args, "model_graph"), collapse=1))
     check(final >= 0.95, f"final accuracy {final:.0%} >= 95%")
     return final
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from _common import ROOT, check, parse_args
+from _common import ROOT, check, parse_args, picture
 
 import nn
 from autograd import Value
@@ -62,16 +62,16 @@ def main(argv: list[str] | None = None) -> Value:
     y = (x * 2 + 1).relu()
     y.label = "y"
     y.backward()
-    print("wrote", save(y, args.out / "trace_graph_relu.svg"))
+    print("wrote", save(y, picture(args, "trace_graph_relu")))
 
     neuron = nn.Neuron(2, seed=1337)
     out = neuron([Value(1.0, label="x0"), Value(-2.0, label="x1")])
     out.backward()
     # A standalone Neuron is made outside any module scope, so without params= its
     # weights would be drawn blue like the inputs.
-    print("wrote", save(out, args.out / "trace_graph_neuron.svg", params=neuron.parameters()))
+    print("wrote", save(out, picture(args, "trace_graph_neuron"), params=neuron.parameters()))
 
-    print("wrote", save(draw_lecture_neuron(), args.out / "tanh_neuron.svg"))
+    print("wrote", save(draw_lecture_neuron(), picture(args, "tanh_neuron")))
     if args.docs:
         # Rendered in full before the file is opened, so a failed layout leaves the old picture.
         DOCS_PICTURE.write_text(to_svg(draw_lecture_neuron()), encoding="utf-8")

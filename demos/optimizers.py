@@ -11,7 +11,7 @@ each got; the demo checks that every optimiser lowered the loss.
 
 from __future__ import annotations
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 import nn
 
@@ -27,20 +27,24 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
         "Adam (lr 0.01)": lambda p: nn.Adam(p, lr=0.01),
     }
     curves: dict[str, list[float]] = {}
-    print(f"{'optimizer':<30} {'first loss':>10} {'last loss':>10} {'accuracy':>9}")
-    for name, make in runs.items():
+    rows = []
+    for k, (name, make) in enumerate(runs.items(), 1):
+        print(f"[{k}/{len(runs)}] training with {name}, {epochs} epochs ...", flush=True)
         model = nn.MLP(2, [8, 8, 1], activation="tanh", seed=4)
         history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=make(model),
                          epochs=epochs, verbose=False)
         curves[name] = history["loss"]
-        print(f"{name:<30} {history['loss'][0]:>10.4f} {history['loss'][-1]:>10.4f} "
-              f"{history['accuracy'][-1]:>9.2f}")
+        rows.append(f"{name:<30} {history['loss'][0]:>10.4f} {history['loss'][-1]:>10.4f} "
+                    f"{history['accuracy'][-1]:>9.2f}")
+        print(f"      loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.4f}", flush=True)
+    print(f"\n{'optimizer':<30} {'first loss':>10} {'last loss':>10} {'accuracy':>9}")
+    print("\n".join(rows))
     try:
         from nn.plots import plot_loss_curves
     except ImportError:
         print("(install the plot extra for the figure: pip install -e '.[plot]')")
     else:
-        print("wrote", plot_loss_curves(curves, args.out / "loss_curves.svg",
+        print("wrote", plot_loss_curves(curves, picture(args, "loss_curves"),
                                        title="Same model, same start, four optimisers",
                                        log_scale=True))
     for name, curve in curves.items():

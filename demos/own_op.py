@@ -10,7 +10,7 @@ that forgot its square.
 
 from __future__ import annotations
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 from autograd import ClosureDerivativeError, Domain, Value, defop, draw_dot, grad, save
 from autograd.testing import GradientCheckError, check_grads
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     y = softsign(w * x) + softsign_closure(x)
     y.label = "y"
     y.backward()
-    path = save(draw_dot(y), args.out / "own_op.svg")
+    path = save(draw_dot(y), picture(args, "own_op"))
     print(f"\nwrote {path} (the declared op and the closure node drawn side by side)")
     return {"worst": worst, "second": second}
 

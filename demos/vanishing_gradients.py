@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 import nn
 from autograd import Value
@@ -75,12 +75,12 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
         ax.set_title("Gradients reaching each layer")
         ax.grid(True, alpha=0.3)
         ax.legend()
-        print("wrote", save_figure(fig, args.out / "grad_per_layer.svg"))
+        print("wrote", save_figure(fig, picture(args, "grad_per_layer")))
 
     from autograd.render import save
 
     small, loss = run("sigmoid", "xavier", 5, 3, X[:1], y[:1])
-    path = save(loss, args.out / "sigmoid_heat.svg", heat=True, colors=True)
+    path = save(loss, picture(args, "sigmoid_heat"), heat=True, colors=True)
     print("wrote", path, "(a 5-layer sigmoid net coloured by |grad|)")
     sigmoid, relu = results["sigmoid + Xavier"], results["ReLU + He"]
     check(sigmoid[-1] / sigmoid[0] >= 1e3,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from _common import check, parse_args
+from _common import check, parse_args, picture
 
 import nn
 from autograd import no_grad
@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> list[int]:
     except ImportError:
         print("(install the plot extra for pictures: pip install -e '.[plot]')")
     else:
-        print("wrote", plot_loss_curves({"XOR, BCE": history}, args.out / "loss.svg",
+        print("wrote", plot_loss_curves({"XOR, BCE": history}, picture(args, "loss"),
                                        title="XOR training loss", log_scale=True))
-        print("wrote", plot_decision_boundary(model, X, y, args.out / "decision_boundary.svg",
+        print("wrote", plot_decision_boundary(model, X, y, picture(args, "decision_boundary"),
                                              resolution=40 if args.quick else 80, title="XOR"))
     check(predicted == XOR, f"predictions {predicted} == {XOR}")
     return predicted

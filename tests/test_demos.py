@@ -225,3 +225,20 @@ def test_xor_learns_from_most_seeds() -> None:
     # At least 26 of 30: one seed of slack over the measured 27 (a different libm's exp
     # may flip a borderline seed), far above zero biases (18) or the article's init (11).
     assert len(failed) <= 4, f"XOR not learned from seeds {failed}"
+
+
+@pytest.mark.parametrize("name", ["own_op", "linear_regression"])
+def test_demo_writes_png_on_request(name: str, tmp_path: Path) -> None:
+    """--format png writes every picture as PNG: a graph (own_op) and a plot."""
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "demos" / f"{name}.py"), "--quick", "--out", str(out),
+         "--format", "png"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    _, files = EXPECTED[name]
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(f.replace(".svg", ".png") for f in files)
+    for file in written:
+        assert (out / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", file

@@ -142,9 +142,41 @@ def test_terms_add_up_to_every_gradient(expr: object) -> None:
     """For any graph, every node's gradient is the sum of the terms explain lists."""
     out = expr.build().output  # type: ignore[attr-defined]
     out.backward()
-    graph = autograd.render.Graph(out)
+    graph = autograd.render.NumberedGraph(out)
     for node in graph.nodes:
         ex = explanation(node, out)
         assert ex.matches, str(ex)
         assert str(ex).splitlines()[-1].endswith(
             f"which is {graph.name(graph.index(node))}.grad.") or not ex.steps
+
+
+# --- labels are text: explain sanitises them as the picture and the table do -------------------
+
+
+@pytest.mark.parametrize("label", [
+    "\x1b[31mred\x1b[0m",  # ANSI escapes would recolour a terminal
+    "abc\u202edcba",  # a bidirectional override would reorder what follows
+    "two\nlines\r\x00",
+    "\ud800",  # a lone surrogate cannot even be encoded
+])
+def test_explain_shows_hostile_labels_as_plain_text(label: str) -> None:
+    a = Value(2.0, label=label)
+    b = a * 3
+    b.label = label + "!"
+    b.backward()
+    text = str(explanation(a, b))
+    assert all(c.isprintable() for line in text.splitlines() for c in line), repr(text)
+    text.encode("utf-8")  # never raises UnicodeEncodeError
+    out = io.StringIO()
+    explain(a, b, file=out)
+    assert out.getvalue() == text + "\n"
+
+
+def test_a_huge_label_gives_a_bounded_explanation() -> None:
+    a = Value(2.0, label="x" * 1_000_000)
+    b = (a * a) * a
+    b.label = "y" * 1_000_000
+    b.backward()
+    text = str(explanation(a, b))
+    assert len(text) < 3_000, len(text)  # was 17.8 MB for one 1 MB label
+    assert "xxx..." in text

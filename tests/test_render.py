@@ -20,14 +20,8 @@ from hypothesis import strategies as st
 import autograd
 from autograd import GraphTooLargeError, Value, draw_dot, save, scope, scope_kinds, to_svg
 from autograd.render import ValueGraph, find_engine
-from autograd.render.dot import (
-    LIGHT_LAYOUT_NODES,
-    SKIPS_PER_NODE,
-    _collapse_keys,
-    _leaf_copies,
-    _ranks,
-    _size,
-)
+from autograd.render.budget import LIGHT_LAYOUT_NODES, SKIPS_PER_NODE, make_plan, measure
+from autograd.render.collapse import collapse_keys
 from autograd.render.graph import format_number
 from autograd.testing.strategies import expressions
 
@@ -126,7 +120,7 @@ def scoped_mlp(
 
 
 def parameters_in(root: Value, prefix: str) -> list[Value]:
-    g = autograd.render.Graph(root)
+    g = autograd.render.NumberedGraph(root)
     return [v for v in g.nodes if v.is_leaf and (v.scope == prefix
                                                  or v.scope.startswith(prefix + "."))]
 
@@ -465,8 +459,10 @@ def test_clusters_group_nodes_by_scope() -> None:
 
 def test_node_limit_collapses_scoped_graphs_automatically() -> None:
     loss = scoped_mlp((2, 3, 1), samples=3)
-    total = len(autograd.render.Graph(loss))
-    g = draw_dot(loss, max_nodes=total - 1)
+    total = len(autograd.render.NumberedGraph(loss))
+    folded = draw_dot(loss, max_nodes=total - 1)  # the 3 samples fold into one stack first
+    assert "drawn as one stack" in folded.graph_attr["label"]
+    g = draw_dot(loss, max_nodes=total - 1, fold=False)
     assert "collapsed to depth" in g.graph_attr["label"]
     d = Drawing(to_svg(g))
     assert len(d.values()) < total
@@ -503,9 +499,13 @@ def test_dense_graph_counts_edges_against_the_limit() -> None:
     outs = [autograd.dot(inputs, inputs[::-1]) for _ in range(30)]
     root = autograd.sum(outs)
     # 61 values, but 30 * 60 + 30 + 31 edges: more than 3 per allowed node
-    with pytest.raises(GraphTooLargeError, match="edges"):
-        draw_dot(root, max_nodes=100)
+    with pytest.raises(GraphTooLargeError, match=r"edges \(1,861 > 300\)") as info:
+        draw_dot(root, max_nodes=100, fold=False)
+    assert info.value.over == ["edges"]
     assert draw_dot(root, max_nodes=700).source.count("->") == 30 * 60 + 30 + 31
+    # The 30 dots are one structure reading the same inputs: folded, they fit.
+    assert "30 copies are drawn as one stack" in draw_dot(root, max_nodes=100).graph_attr[
+        "label"].replace("\\n", " ")
 
 
 def test_a_leaf_used_far_away_is_drawn_again_there() -> None:
@@ -554,19 +554,21 @@ def recurrence_with_losses(steps: int, scoped: bool = False) -> Value:
 def test_long_edges_count_against_the_budget() -> None:
     """1,054 Values, far below max_nodes, but a layout of minutes: refused, with a hint."""
     loss = recurrence_with_losses(150)
-    assert len(autograd.render.Graph(loss)) == 1054
+    assert len(autograd.render.NumberedGraph(loss)) == 1054
     with pytest.raises(GraphTooLargeError) as info:
         draw_dot(loss)
     error = info.value
     assert error.nodes == 1054 and error.skipped_ranks > SKIPS_PER_NODE * error.max_nodes
     message = str(error)
-    assert f"skip {error.skipped_ranks:,} ranks" in message and "max_nodes=None" in message
+    assert error.over[0] == "skipped ranks"
+    assert "ranks skipped by edges" in message and "max_nodes=None" in message
+    assert f"({error.skipped_ranks:,} > {SKIPS_PER_NODE * error.max_nodes:,})" in message
     assert "draw_dot(v)" in message
     # a shorter recurrence fits, and so does this one when the caller lifts the budget
     assert "->" in draw_dot(recurrence_with_losses(50)).source
     assert draw_dot(loss, max_nodes=None).source.count("->") == error.edges
     # a smaller budget refuses sooner
-    with pytest.raises(GraphTooLargeError, match="skip"):
+    with pytest.raises(GraphTooLargeError, match="skipped"):
         draw_dot(recurrence_with_losses(50), max_nodes=360)  # 354 nodes fit, 14,850 skips do not
 
 
@@ -581,8 +583,9 @@ def test_long_edges_collapse_a_scoped_graph() -> None:
 
 def test_many_skipped_ranks_get_straight_edges() -> None:
     """Fitting curves around the hidden nodes of long edges is most of such a layout's time."""
-    assert "splines" not in draw_dot(recurrence_with_losses(20)).graph_attr
-    g = draw_dot(recurrence_with_losses(50))
+    assert "splines" not in draw_dot(lecture()["L"]).graph_attr
+    assert "splines" not in draw_dot(recurrence_with_losses(3)).graph_attr
+    g = draw_dot(recurrence_with_losses(20))
     assert g.graph_attr["splines"] == "line"
 
 
@@ -617,9 +620,8 @@ def test_the_skipped_ranks_estimate_matches_the_layout(shape: str) -> None:
         m = re.match(r"\s*(\w+) -> (\w+)", line)
         if m:
             real += max(0, abs(ranks[m.group(2)] - ranks[m.group(1)]) - 1)
-    graph = autograd.render.Graph(root)
-    keys = _collapse_keys(graph, None)
-    estimate = _size(graph, keys, _leaf_copies(graph, keys, _ranks(graph))).skips
+    graph = autograd.render.NumberedGraph(root)
+    estimate = measure(make_plan(graph, collapse_keys(graph, None), [], 0)).skips
     assert real > 50
     assert 0.6 * real <= estimate <= 1.5 * real, (estimate, real)
 
@@ -629,7 +631,7 @@ def test_the_skipped_ranks_estimate_matches_the_layout(shape: str) -> None:
 def test_random_graphs_draw_one_node_per_value_and_op(expr: object) -> None:
     out = expr.build().output  # type: ignore[attr-defined]
     out.backward()
-    graph = autograd.render.Graph(out)
+    graph = autograd.render.NumberedGraph(out)
     interior = sum(1 for ps in graph.parents if ps)
     uses = sum(len(ps) for ps in graph.parents)
     d = drawing(out)
@@ -658,7 +660,9 @@ def test_render_pipe_and_view_paths_use_the_engine(tmp_path: Path) -> None:
     out = g.render(outfile=tmp_path / "lecture.svg")
     assert out == str(tmp_path / "lecture.svg")
     assert len(Drawing(Path(out).read_text(encoding="utf-8")).values()) == 7
-    assert (tmp_path / "lecture.gv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lecture.svg"]  # no lecture.gv left
+    g.render(tmp_path / "kept.gv", outfile=tmp_path / "kept.svg")  # a source asked for
+    assert (tmp_path / "kept.gv").read_text(encoding="utf-8") == g.source
     rendered = Path(g.render(tmp_path / "graph", format="png", cleanup=True))
     assert rendered.name == "graph.png" and rendered.read_bytes().startswith(b"\x89PNG")
     assert not (tmp_path / "graph").exists()
@@ -688,7 +692,7 @@ def test_render_outfile_and_directory_as_graphviz_does(
     monkeypatch.chdir(tmp_path)
     g = draw_dot(lecture()["L"])
     # an explicit directory is for the source only: outfile is taken as it is
-    out = g.render(outfile="here.svg", directory="sources")
+    out = g.render("here.gv", outfile="here.svg", directory="sources")
     assert out == "here.svg" and (tmp_path / "here.svg").exists()
     assert (tmp_path / "sources" / "here.gv").exists()
     assert not (tmp_path / "sources" / "here.svg").exists()
@@ -697,7 +701,7 @@ def test_render_outfile_and_directory_as_graphviz_does(
     g2.directory = "mine"
     assert Path(g2.render(outfile="there.png")) == Path("mine", "there.png")
     assert (tmp_path / "mine" / "there.png").read_bytes().startswith(b"\x89PNG")
-    assert (tmp_path / "mine" / "there.gv").exists()
+    assert not (tmp_path / "mine" / "there.gv").exists()  # the picture alone
 
 
 def test_to_svg_and_save_pick_the_format_from_the_extension(tmp_path: Path) -> None:
@@ -728,7 +732,8 @@ def test_bad_arguments() -> None:
         draw_dot(L, cluster=-1)
 
 
-@pytest.mark.parametrize("module", ["dot", "engines", "explain", "graph", "text"])
+@pytest.mark.parametrize("module", ["draw", "layout_program", "explain", "graph", "text",
+                                    "style", "options", "collapse", "fold", "plan", "budget"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

@@ -32,7 +32,7 @@ from typing import TextIO
 
 from ..declaration import NARY
 from ..engine import Value
-from .graph import Graph, describe
+from .graph import NumberedGraph, describe, one_line
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Step:
 class Explanation:
     """How ``node.grad`` was made in the graph of ``root``; ``str()`` of it reads as prose."""
 
-    graph: Graph
+    graph: NumberedGraph
     index: int
     steps: tuple[Step, ...]
 
@@ -82,8 +82,8 @@ class Explanation:
     def __str__(self) -> str:
         g = self.graph
         i, node = self.index, self.node
-        name = g.name(i)
-        root_name = g.name(len(g) - 1)
+        name = _name(g, i)
+        root_name = _name(g, len(g) - 1)
         not_run = g.nodes[-1].grad == 0.0
         if not self.steps:
             if not_run:
@@ -111,7 +111,7 @@ class Explanation:
             f"local derivative x upstream gradient:",
         ]
         for s in self.steps:
-            c = g.name(s.consumer_index)
+            c = _name(g, s.consumer_index)
             arity = len(g.parents[s.consumer_index])
             where = (f", input {s.position + 1} of {arity}"
                      if _position_matters(g, s.consumer_index, i) else "")
@@ -135,7 +135,8 @@ class Explanation:
                 why = (f"it was changed after backward(), or backward() last ran from a root "
                        f"other than {root_name}.")
             lines.append(f"  sum = {_num(total)}, but {name}.grad is {_num(node.grad)}: {why}")
-        return "\n".join(lines)
+        # Every line shows as itself (op descriptions come from declarations users write).
+        return "\n".join(one_line(line, _LINE_LIMIT) for line in lines)
 
 
 _NEEDS_ROOT = (
@@ -159,8 +160,13 @@ def explanation(node: Value, root: Value | None = None) -> Explanation:
             f"explain(node, root) needs two Values, got {type(node).__name__} and "
             f"{type(root).__name__}"
         )
-    graph = Graph(root)
-    i = graph.index(node)
+    graph = NumberedGraph(root)
+    return explanation_in(graph, graph.index(node))
+
+
+def explanation_in(graph: NumberedGraph, i: int) -> Explanation:
+    """The chain-rule terms of node ``#i``'s grad in a graph already numbered (the page
+    explains every node it shows with one walk of the graph)."""
     steps = []
     for c, position in graph.consumers[i]:
         consumer = graph.nodes[c]
@@ -188,11 +194,22 @@ def explain(node: Value, root: Value | None = None, *, file: TextIO | None = Non
     print(explanation(node, root), file=file if file is not None else sys.stdout)
 
 
+#: Characters of a node's label shown in an explanation (longer ones end in '...').
+NAME_LIMIT = 40
+_LINE_LIMIT = 400
+
+
+def _name(graph: NumberedGraph, i: int) -> str:
+    """Node ``#i``'s name as text that shows as itself: like the picture's and the table's,
+    no control or bidirectional characters, and cut short."""
+    return one_line(graph.name(i), NAME_LIMIT)
+
+
 def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _position_matters(graph: Graph, consumer: int, node: int) -> bool:
+def _position_matters(graph: NumberedGraph, consumer: int, node: int) -> bool:
     """Whether to say which input the node is: when it is used twice by one op, or the op
     takes many inputs (the formula alone then does not say where it is)."""
     op = graph.nodes[consumer].primitive
@@ -204,11 +221,11 @@ def _op_name(node: Value) -> str:
     return op.name if op is not None else f"{node._op!r}, a node of your own"
 
 
-def formula(graph: Graph, i: int) -> str:
+def formula(graph: NumberedGraph, i: int) -> str:
     """What node ``#i`` computes from its inputs' names: ``a * b``, ``tanh(n)``, ``e + 10``."""
     node = graph.nodes[i]
-    names = [graph.name(p) for p in graph.parents[i]]
+    names = [_name(graph, p) for p in graph.parents[i]]
     op = node.primitive
-    if op is None:
-        return f"{node._op}({', '.join(names)})" if names else graph.name(i)
+    if op is None:  # a node of your own: its _op names it
+        return f"{one_line(node._op, 20)}({', '.join(names)})" if names else _name(graph, i)
     return op.formula_for(names, node.constant)

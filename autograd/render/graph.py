@@ -6,7 +6,7 @@ found in the others.
 
 >>> from autograd import Value
 >>> a = Value(2.0, label='a'); b = Value(-3.0, label='b')
->>> g = Graph(a * b + 1)
+>>> g = NumberedGraph(a * b + 1)
 >>> [g.name(i) for i in range(len(g))], g.parents[2], g.parents[3]
 (['a', 'b', '#2', '#3'], (0, 1), (2,))
 """
@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
 
-from ..engine import Value
+from ..engine import Value, topological_order
 
 #: The four roles a node can have in a picture.
 ROLES = ("input", "parameter", "intermediate", "output")
 
 
-class Graph:
+class NumberedGraph:
     """Every node reachable from ``root`` (leaves included), parents before children, root last.
 
-    ``nodes[i]`` is node ``#i``; ``parents[i]`` the numbers of its parents in
+    ``nodes[i]`` is node ``#i``, in the order of :func:`autograd.topological_order`
+    (``leaves=True``: first parent first); ``parents[i]`` the numbers of its parents in
     order (a node used twice by one op appears twice); ``consumers[i]`` the
-    ``(consumer, position)`` pairs of the ops that read node ``#i``.
+    ``(consumer, position)`` pairs of the ops that read node ``#i``. A node "has
+    parents" when ``parents[i]`` is not empty, whatever made it (a built-in op or a
+    closure of the user's).
     """
 
     __slots__ = ("root", "nodes", "parents", "_index", "_consumers")
@@ -37,26 +39,8 @@ class Graph:
         if not isinstance(root, Value):
             raise TypeError(f"expected a Value as the root of a graph, got {type(root).__name__}")
         self.root = root
-        nodes: list[Value] = []
-        index: dict[int, int] = {}
-        seen: set[int] = set()
-        # Iterative depth-first search, first parent first: no recursion limit.
-        stack: list[Any] = [root]
-        while stack:
-            node = stack.pop()
-            if node is None:  # every parent of the node below the marker is numbered
-                done = stack.pop()
-                index[id(done)] = len(nodes)
-                nodes.append(done)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append(node)
-            stack.append(None)
-            for parent in reversed(node._prev):
-                if id(parent) not in seen:
-                    stack.append(parent)
+        nodes = topological_order(root, leaves=True)
+        index = {id(node): i for i, node in enumerate(nodes)}
         self.nodes = nodes
         self._index = index
         self.parents: list[tuple[int, ...]] = [
@@ -143,17 +127,24 @@ def describe(node: Value) -> str:
     """A short description of a node for messages: its label, op and data."""
     label = f"{one_line(node.label, 40)!r} " if node.label else ""
     op = node.primitive
-    kind = ("leaf" if not node._prev else f"{node._op!r} node") if op is None else \
-        f"{op.name} node"
+    if op is not None:
+        kind = f"{op.name} node"
+    elif node._op:  # a node made by the user's own closure, micrograd's way
+        kind = f"{one_line(node._op, 20)!r} node"
+    else:
+        kind = "node" if node._prev else "leaf"
     return f"the {kind} {label}(data={node.data!r})"
 
 
 def op_label(node: Value) -> str:
-    """How the op that made ``node`` reads in a picture: '*', '* 2', '**2', 'tanh' ('' for a
-    leaf); a node of your own (a ``_backward`` closure) reads as its ``_op``."""
+    """How the op that made ``node`` reads in a picture: '*', '* 2', '**2', 'tanh' ('' if none).
+
+    A node made by the user's own closure (``Value(x.data**3, (x,), 'cube')``) reads as
+    its ``_op``.
+    """
     op = node.primitive
     if op is None:
-        return node._op if node._prev else ""
+        return node._op or ""
     return op.label_for(node.constant)
 
 
@@ -162,12 +153,16 @@ def format_number(x: float, precision: int = 4) -> str:
 
     >>> format_number(2.0), format_number(-0.5), format_number(3e-7), format_number(1e9)
     ('2.0000', '-0.5000', '3.0000e-07', '1.0000e+09')
+    >>> format_number(-0.0)
+    '0.0000'
 
     A vanishing gradient of 3e-7 would read 0.0000 in micrograd; here it stays visible.
     """
     if not math.isfinite(x):
         return repr(x)
     ax = abs(x)
+    if ax == 0.0:
+        x = 0.0  # -0.0 reads 0.0000: a sign on nothing only puzzles
     if ax == 0.0 or 1e-4 <= ax < 1e6:
         return f"{x:.{precision}f}"
     return f"{x:.{precision}e}"

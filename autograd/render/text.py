@@ -25,7 +25,7 @@ L (#3)  + 1  data -5.0000  grad 1.0000
 from __future__ import annotations
 
 from ..engine import Value
-from .graph import Graph, format_number, one_line, op_label
+from .graph import NumberedGraph, format_number, one_line, op_label
 
 STYLES = ("table", "tree")
 _MAX_INPUTS_SHOWN = 6
@@ -33,7 +33,7 @@ _MAX_LABEL = 24
 
 
 def render_text(
-    root: Value | Graph,
+    root: Value | NumberedGraph,
     *,
     style: str = "table",
     max_rows: int | None = None,
@@ -57,7 +57,7 @@ def render_text(
         raise ValueError(f"max_rows must be an int >= 2 or None, got {max_rows!r}")
     if not isinstance(max_depth, int) or max_depth < 1:
         raise ValueError(f"max_depth must be an int >= 1, got {max_depth!r}")
-    graph = root if isinstance(root, Graph) else Graph(root)
+    graph = root if isinstance(root, NumberedGraph) else NumberedGraph(root)
     if style == "table":
         return _table(graph, max_rows, precision)
     return _tree(graph, max_rows, max_depth, precision)
@@ -70,7 +70,7 @@ def _inputs(parents: tuple[int, ...]) -> str:
     return shown
 
 
-def _table(graph: Graph, max_rows: int | None, precision: int) -> str:
+def _table(graph: NumberedGraph, max_rows: int | None, precision: int) -> str:
     nodes = graph.nodes
     n = len(nodes)
     show_scope = any(node.scope for node in nodes)
@@ -111,7 +111,7 @@ def _table(graph: Graph, max_rows: int | None, precision: int) -> str:
     return "\n".join(lines)
 
 
-def _tree(graph: Graph, max_rows: int | None, max_depth: int, precision: int) -> str:
+def _tree(graph: NumberedGraph, max_rows: int | None, max_depth: int, precision: int) -> str:
     nodes, parents = graph.nodes, graph.parents
     lines: list[str] = []
     shown: set[int] = set()

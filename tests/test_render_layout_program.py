@@ -14,7 +14,7 @@ import pytest
 
 from autograd import GraphvizEngineError, GraphvizEngineNotFound, Value, draw_dot, save, to_svg
 from autograd.render import ENV_VAR, find_engine, run_engine
-from autograd.render.engines import interpreter_script_dirs
+from autograd.render.layout_program import interpreter_script_dirs
 
 PYTHON = sys.executable  # before a fixture points sys.executable elsewhere
 
@@ -32,6 +32,8 @@ if mode == "fail":
     sys.exit(2)
 if mode == "hang":
     time.sleep(30)
+if mode == "empty":  # exits 0 having written nothing
+    sys.exit(0)
 if mode == "spawn":  # a wrapper whose own child does the work
     import subprocess
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
@@ -220,8 +222,8 @@ def test_a_failed_layout_leaves_the_old_picture_and_no_temporary_file(
         with pytest.raises(OSError, match="No space"):
             save(draw_dot(Value(1.0, label="new"), executable=str(good)), first)
     assert first.read_bytes() == before
-    # render() wrote its DOT source beside the picture (as graphviz does); nothing else.
-    assert sorted(p.name for p in out.iterdir()) == ["lecture.gv", "lecture.svg"]
+    # render(outfile=...) wrote no DOT source beside the picture; nothing else either.
+    assert sorted(p.name for p in out.iterdir()) == ["lecture.svg"]
 
 
 def test_engine_errors_carry_its_error_output(bare_machine: Path) -> None:
@@ -259,14 +261,14 @@ def test_a_timeout_stops_what_the_engine_started(bare_machine: Path) -> None:
 def test_notebook_display_gives_up_sooner_than_a_pipe(
     bare_machine: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autograd.render import dot, engines
+    from autograd.render import layout_program, value_graph
 
     engine = make_engine(bare_machine / "tools", "dot", mode="hang")
-    monkeypatch.setattr(dot, "DISPLAY_TIMEOUT", 0.5)
+    monkeypatch.setattr(value_graph, "DISPLAY_TIMEOUT", 0.5)
     bundle = draw_dot(lecture(), executable=str(engine))._repr_mimebundle_()
     assert list(bundle) == ["text/plain"]
     assert "within 0.5 s" in str(bundle["text/plain"]).splitlines()[-1]
-    assert dot.DISPLAY_TIMEOUT < engines.DEFAULT_TIMEOUT
+    assert value_graph.DISPLAY_TIMEOUT < layout_program.DEFAULT_TIMEOUT
 
 
 def test_a_hanging_engine_is_stopped(bare_machine: Path) -> None:
@@ -301,3 +303,43 @@ def test_real_engine_syntax_errors_are_reported() -> None:
     with pytest.raises(GraphvizEngineError) as info:
         run_engine("digraph { a -> }")
     assert info.value.returncode not in (0, None) and info.value.stderr
+
+
+# --- a layout program that succeeds with nothing to show -------------------------------------
+
+
+def test_empty_output_is_an_error_and_leaves_the_file_alone(
+    bare_machine: Path, tmp_path: Path
+) -> None:
+    """Exit status 0 with no output used to replace a good SVG with an empty file."""
+    engine = make_engine(bare_machine / "tools", "dot", mode="empty")
+    good = tmp_path / "graph.svg"
+    save(lecture(), good, executable=str(make_engine(bare_machine / "ok", "dot")))
+    before = good.read_bytes()
+    assert before.startswith(b"<svg")
+    with pytest.raises(GraphvizEngineError, match="no svg output") as info:
+        save(lecture(), good, executable=str(engine))
+    assert info.value.returncode == 0
+    assert good.read_bytes() == before
+    g = draw_dot(lecture(), executable=str(engine))
+    with pytest.raises(GraphvizEngineError, match="wrote no png output"):
+        g.render(outfile=tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
+    with pytest.raises(GraphvizEngineError):
+        run_engine("digraph { a }", executable=str(engine))
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1, 0])
+def test_timeouts_that_are_no_number_of_seconds_are_refused(timeout: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        run_engine("digraph { a }", timeout=timeout)
+    with pytest.raises(ValueError, match="timeout"):
+        draw_dot(lecture(), timeout=timeout)
+
+
+@pytest.mark.parametrize("timeout", ["5", True, [5]])
+def test_timeouts_of_the_wrong_type_are_refused(timeout: object) -> None:
+    with pytest.raises(TypeError, match="timeout must be a number of seconds"):
+        run_engine("digraph { a }", timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="timeout must be a number of seconds"):
+        draw_dot(lecture(), timeout=timeout)

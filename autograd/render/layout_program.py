@@ -1,4 +1,6 @@
-"""Finding and running a Graphviz layout engine (a program with ``dot``'s command line).
+"""Finding and running the layout program: Graphviz's ``dot``, or a program with its
+command line (graphviz-pure). Not to be confused with the autodiff engine
+(:mod:`autograd.engine`): this module only turns DOT text into pictures.
 
 A fresh machine has no system Graphviz, so the engine is looked for in this
 order, and the first one found is used:
@@ -31,6 +33,8 @@ import sys
 import sysconfig
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .options import check_timeout
 
 #: Environment variable naming the engine to use (a path or a command name).
 ENV_VAR = "CHAINRULE_DOT"
@@ -87,7 +91,7 @@ class GraphvizEngineError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Engine:
+class LayoutProgram:
     """A layout program found on this machine: its ``path`` and where it was found (``origin``)."""
 
     path: str
@@ -151,13 +155,13 @@ def _override(executable: str | None) -> tuple[str, str] | None:
     return None
 
 
-def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]]:
+def find_engines(executable: str | None = None) -> tuple[list[LayoutProgram], list[str]]:
     """Every engine found, best first, and a note for each place looked in.
 
     With an override (``executable=`` or ``CHAINRULE_DOT``) only that one is
     considered.
     """
-    found: list[Engine] = []
+    found: list[LayoutProgram] = []
     tried: list[str] = []
     override = _override(executable)
     if override is not None:
@@ -167,7 +171,7 @@ def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]
             tried.append(f"{name!r} from the {origin}: not an executable file, nor a command in "
                          f"the interpreter's scripts folders or on PATH")
         else:
-            found.append(Engine(path, origin))
+            found.append(LayoutProgram(path, origin))
         return found, tried
     seen: set[str] = set()
 
@@ -178,7 +182,7 @@ def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]
         key = os.path.normcase(os.path.realpath(path))
         if key not in seen:
             seen.add(key)
-            found.append(Engine(path, origin))
+            found.append(LayoutProgram(path, origin))
 
     for folder in interpreter_script_dirs():
         candidate = os.path.join(folder, _exe_name(PURE))
@@ -190,7 +194,7 @@ def find_engines(executable: str | None = None) -> tuple[list[Engine], list[str]
     return found, tried
 
 
-def find_engine(executable: str | None = None, source: str = "") -> Engine:
+def find_engine(executable: str | None = None, source: str = "") -> LayoutProgram:
     """The engine that :func:`run_engine` would use; :class:`GraphvizEngineNotFound` if none."""
     found, tried = find_engines(executable)
     if not found:
@@ -221,10 +225,7 @@ def run_engine(
     the engine's stderr. With ``quiet=False`` the warnings a successful run
     writes to stderr are passed on to ``sys.stderr``.
     """
-    if timeout is None:
-        timeout = DEFAULT_TIMEOUT
-    if timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    timeout = DEFAULT_TIMEOUT if timeout is None else check_timeout(timeout)
     found, tried = find_engines(executable)
     data = source.encode(encoding)
     for engine in found:
@@ -249,6 +250,15 @@ def run_engine(
                 f"{engine.path} failed with exit status {returncode} on "
                 f"`{' '.join(cmd[1:])}`:\n{stderr or '(no error output)'}",
                 command=cmd, source=source, stderr=stderr, returncode=returncode,
+            )
+        if not stdout.strip():
+            stderr = _text(raw_stderr)
+            raise GraphvizEngineError(
+                f"{engine.path} exited with status 0 but wrote no {format} output on "
+                f"`{' '.join(cmd[1:])}`; the layout program is broken or is not a Graphviz "
+                f"program (set {ENV_VAR} or executable= to one that is)."
+                + (f"\nIts error output:\n{stderr}" if stderr else ""),
+                command=cmd, source=source, stderr=stderr, returncode=0,
             )
         if not quiet and raw_stderr:
             sys.stderr.write(_text(raw_stderr) + "\n")
