@@ -360,7 +360,7 @@ def _attach_operator(spelling: str, unary: bool) -> None:
     name, rname = OPERATORS[spelling]
     both = next((o for o in ops if o.kind is BINARY), None)
     right = next((o.apply for o in ops if o.kind is UNARY_CONST and "right" in o.sides), None)
-    left = next((o.apply for o in ops if o.kind is UNARY_CONST and "left" in o.sides), None)
+    left = next((o for o in ops if o.kind is UNARY_CONST and "left" in o.sides), None)
 
     if both is not None:  # the binary op's own constructor, taking a constant too
         forward = constructor(both, _NODE_CLASSES[both.name], right)
@@ -369,9 +369,11 @@ def _attach_operator(spelling: str, unary: bool) -> None:
             c = None if isinstance(other, Value) else constant(other)
             return NotImplemented if c is None or right is None else right(self, c)
 
-    def reflected(self: Value, other: Any) -> Any:
-        c = other if other.__class__ is float else constant(other)
-        return NotImplemented if c is None or left is None else left(self, c)
+    if left is not None:  # 2 * x: the constant op's own constructor, taking any number
+        reflected = constructor(left, _NODE_CLASSES[left.name], reflected=True)
+    else:
+        def reflected(self: Value, other: Any) -> Any:
+            return NotImplemented
 
     forward.__name__ = forward.__qualname__ = name
     reflected.__name__ = reflected.__qualname__ = rname

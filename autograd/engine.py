@@ -118,7 +118,10 @@ class Value(ValueSurface):
 
     @property
     def label(self) -> str:
-        return self._label
+        try:
+            return self._label
+        except AttributeError:  # op nodes start without one: one store less per op
+            return ""
 
     @label.setter
     def label(self, text: str) -> None:
@@ -150,7 +153,8 @@ class Value(ValueSurface):
     # --- conversions and comparisons ----------------------------------------------------
 
     def __repr__(self) -> str:
-        extra = f", label={self._label!r}" if self._label else ""
+        label = self.label
+        extra = f", label={label!r}" if label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     def __float__(self) -> float:
@@ -181,7 +185,7 @@ class Value(ValueSurface):
 
     def detach(self) -> Value:
         """A new leaf with the same data, label and scope, cut off from the graph."""
-        leaf = Value(self.data, label=self._label)
+        leaf = Value(self.data, label=self.label)
         leaf._scope = self._scope
         return leaf
 

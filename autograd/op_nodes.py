@@ -14,6 +14,7 @@ from typing import Any
 
 from .anomaly import check_forward, describe_input
 from .declaration import BINARY, NARY, UNARY, UNARY_CONST, Op
+from .derivative_shapes import shape_of
 from .engine import Value
 from .errors import DomainError
 from .modes import current_mode
@@ -172,6 +173,9 @@ def node_class(op: Op) -> type[Value]:
             return kind.deriv(op, parents if symbolic else [p.data for p in parents],
                               self if symbolic else self.data)
 
+    fast = _direct_backward(op)
+    if fast is not None:
+        _backward = fast  # type: ignore[assignment]
     if kind is not UNARY_CONST and "{c}" not in op.symbol:
         namespace["_op"] = op.symbol
     else:
@@ -188,18 +192,80 @@ def node_class(op: Op) -> type[Value]:
     return cls
 
 
+def _direct_backward(op: Op) -> Callable[[Value], None] | None:
+    """A ``_backward`` that reads each local derivative where the declaration says it comes
+    from (a constant, an operand, the node's value or its constant: see
+    :mod:`.derivative_shapes`), with no call to ``deriv``. Same products, same order."""
+    shape = shape_of(op)
+    if shape is None:
+        return None
+    if shape == ("swap",):  # dot: each weight's derivative is its input, and back
+
+        def backward_swap(self: Value) -> None:
+            g = self.grad
+            parents = self._a
+            n = len(parents) >> 1
+            ws, xs = parents[:n], parents[n:]
+            for w, x in zip(ws, xs):
+                w.grad += x.data * g
+            for w, x in zip(ws, xs):
+                x.grad += w.data * g
+
+        return backward_swap
+    if len(shape) == 1:
+        (s,) = shape
+        if s == 1.0:
+            def backward_one(self: Value) -> None:
+                self._a.grad += self.grad
+            return backward_one
+        if s == -1.0:
+            def backward_minus_one(self: Value) -> None:
+                self._a.grad -= self.grad
+            return backward_minus_one
+        if s == "out":  # exp: the derivative is the value
+            def backward_out(self: Value) -> None:
+                self._a.grad += self.data * self.grad
+            return backward_out
+        if s == "c":  # x * c: the derivative is the constant
+            def backward_c(self: Value) -> None:
+                self._a.grad += self._b * self.grad
+            return backward_c
+        return None
+    if shape == (1.0, 1.0):  # a + b
+        def backward_add(self: Value) -> None:
+            g = self.grad
+            self._a.grad += g
+            self._b.grad += g
+        return backward_add
+    if shape == (1.0, -1.0):  # a - b
+        def backward_sub(self: Value) -> None:
+            g = self.grad
+            self._a.grad += g
+            self._b.grad -= g
+        return backward_sub
+    if shape == ("b", "a"):  # a * b
+        def backward_mul(self: Value) -> None:
+            a, b, g = self._a, self._b, self.grad
+            a.grad += b.data * g
+            b.grad += a.data * g
+        return backward_mul
+    return None
+
+
 # --- constructors -----------------------------------------------------------------------------
 # One per kind. They differ only in their arguments and in which slots hold the parents;
 # they are written out rather than sharing a helper because an extra call per op costs
 # about a fifth of the op.
 
 
-def constructor(op: Op, cls: type[Value],
-                constant_op: Callable[..., Value] | None = None) -> Callable[..., Value]:
+def constructor(op: Op, cls: type[Value], constant_op: Callable[..., Value] | None = None,
+                reflected: bool = False) -> Callable[..., Value]:
     """``apply(*inputs)``: a node of ``op`` from Values (and its constant), checked.
 
     For a binary op, ``constant_op`` makes it an operator method (``Value.__mul__``): a
-    plain-number right operand goes to that op (``x * 2``).
+    plain-number right operand goes to that op (``x * 2``). For an op with a constant,
+    ``reflected`` makes it a reflected operator method (``Value.__rmul__``, ``2 * x``):
+    the constant may be any number, and anything else is NotImplemented.
     """
     f, kind = op.forward, op.kind
     catch = (ValueError, ZeroDivisionError)
@@ -207,11 +273,12 @@ def constructor(op: Op, cls: type[Value],
     if kind is UNARY:
 
         def apply(x: Value) -> Value:
+            xd = x.data
             try:
-                y = f(x.data)
+                y = f(xd)
             except catch as exc:
                 raise domain_error(op, (x,), None, exc) from None
-            if type(y) is not float or type(x.data) is not float:
+            if type(y) is not float or type(xd) is not float:
                 y = bad_result(op, (x,), None, y)
             m = current_mode()
             if m.recording:
@@ -223,7 +290,6 @@ def constructor(op: Op, cls: type[Value],
                 out._a = None
             out.data = y
             out.grad = 0.0
-            out._label = ""
             out._scope = m.scope
             if m.anomaly:
                 check_forward(out, op.name, (x,), None)
@@ -232,11 +298,16 @@ def constructor(op: Op, cls: type[Value],
     elif kind is UNARY_CONST:
 
         def apply(x: Value, c: Any) -> Value:  # type: ignore[misc]
+            if reflected and c.__class__ is not float:
+                c = constant(c)
+                if c is None:
+                    return NotImplemented
+            xd = x.data
             try:
-                y = f(x.data, c)
+                y = f(xd, c)
             except catch as exc:
                 raise domain_error(op, (x,), c, exc) from None
-            if type(y) is not float or type(x.data) is not float:
+            if type(y) is not float or type(xd) is not float:
                 y = bad_result(op, (x,), c, y)
             m = current_mode()
             if m.recording:
@@ -248,7 +319,6 @@ def constructor(op: Op, cls: type[Value],
                 out._a = None
             out.data = y
             out.grad = 0.0
-            out._label = ""
             out._scope = m.scope
             if m.anomaly:
                 check_forward(out, op.name, (x,), c)
@@ -259,6 +329,10 @@ def constructor(op: Op, cls: type[Value],
         # op of the constant (``x * 2``) makes the node, and anything else is
         # NotImplemented, so Python's own message names the type.
         right = constant_op
+        # A Value stored in .data by mistake must not pass unnoticed. The built-in binary
+        # forwards pass it on into their result (a test checks it), which is checked; a
+        # forward of yours might turn it into a float (math.hypot does), so its inputs are.
+        check_inputs = not op.builtin
 
         def apply(a: Value, b: Value) -> Value:  # type: ignore[misc]
             if right is not None and b.__class__ is float:
@@ -271,7 +345,8 @@ def constructor(op: Op, cls: type[Value],
                 y = f(ad, bd)
             except catch as exc:
                 raise domain_error(op, (a, b), None, exc) from None
-            if type(y) is not float or type(ad) is not float or type(bd) is not float:
+            if type(y) is not float or (check_inputs and (type(ad) is not float
+                                                          or type(bd) is not float)):
                 y = bad_result(op, (a, b), None, y)
             m = current_mode()
             if m.recording:
@@ -283,7 +358,6 @@ def constructor(op: Op, cls: type[Value],
                 out._a = None
             out.data = y
             out.grad = 0.0
-            out._label = ""
             out._scope = m.scope
             if m.anomaly:
                 check_forward(out, op.name, (a, b), None)
@@ -319,7 +393,6 @@ def constructor(op: Op, cls: type[Value],
                 out._a = None
             out.data = y
             out.grad = 0.0
-            out._label = ""
             out._scope = m.scope
             if m.anomaly:
                 check_forward(out, op.name, parents, None)

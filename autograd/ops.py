@@ -63,7 +63,7 @@ def _pow(a: float, b: float) -> float:
     if a < 0 and math.isfinite(b) and not float(b).is_integer():
         raise ValueError("a negative base needs an integer exponent")
     try:
-        return float(a**b)
+        return a**b  # a float for floats (a Value stored in .data stays one: it is refused)
     except OverflowError:
         return inf if a > 0 or float(b) % 2 == 0 else -inf
 
@@ -103,7 +103,7 @@ def _logsumexp(xs: Sequence[float]) -> float:
     Shifting by m keeps e**(x - m) <= 1 (no overflow); log1p keeps full relative
     precision when the others are small (log(1 + 1e-7) would lose 9 digits).
     """
-    m = max(xs)
+    m = max(map(float.__pos__, xs))  # float.__pos__ refuses a Value stored in .data
     if math.isinf(m):
         return m
     top = xs.index(m)

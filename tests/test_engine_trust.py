@@ -173,6 +173,20 @@ def test_a_value_stored_in_data_is_refused_at_the_next_op() -> None:
             next_op()
 
 
+@pytest.mark.parametrize("op", [op for op in autograd.OPS if op.kind.name != "unary"],
+                         ids=lambda op: op.name)
+def test_every_built_in_op_refuses_a_value_stored_in_data(op: autograd.Op) -> None:
+    """Binary ops check only their result (one check per op, not three): this holds only
+    if every built-in forward passes a Value in .data on into its result, as it does."""
+    w = Value(0.5, label="w")
+    w.data = Value(0.5)  # type: ignore[assignment]
+    other = Value(1.5)
+    c = 0.5 if op.kind.constant else None
+    inputs = {"binary": [w, other], "unary_const": [w]}.get(op.kind.name, [w, other])
+    with pytest.raises(TypeError, match=r"'w' \(a Value\) holds a Value"):
+        op.kind.apply(op, inputs, c)
+
+
 def test_warn_accumulation_notices_a_forgotten_zero_grad() -> None:
     w = Value(2.0, label="w")
     with warn_accumulation():
