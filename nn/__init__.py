@@ -13,7 +13,9 @@ save/load, and plots (optional extra)::
 Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers`,
 :mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.data`,
 :mod:`nn.training`, :mod:`nn.serialization`, :mod:`nn.plots` (needs
-matplotlib: ``pip install "chainrule[plot]"``; import it explicitly).
+matplotlib: ``pip install "chainrule[plot]"``; import it explicitly),
+:mod:`nn.torch_export` (``to_torch``, ``from_torch``, ``load_torch``: a model to
+PyTorch and back; needs ``pip install "chainrule[torch]"`` only when called).
 """
 
 from . import data, init, losses, optim
@@ -44,6 +46,7 @@ from .optim import (
     clip_grad_norm_,
 )
 from .serialization import ModelFileError, load, load_into, save
+from .torch_export import TorchExportError, from_torch, load_torch, to_torch, torch_names
 from .training import History, accuracy, evaluate, fit, predict
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "Sequential",
     "StateDictError",
     "StepLR",
+    "TorchExportError",
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -77,6 +81,7 @@ __all__ = [
     "data",
     "evaluate",
     "fit",
+    "from_torch",
     "hinge_loss",
     "init",
     "l1_loss",
@@ -84,9 +89,12 @@ __all__ = [
     "l2_penalty",
     "load",
     "load_into",
+    "load_torch",
     "losses",
     "mse_loss",
     "optim",
     "predict",
     "save",
+    "to_torch",
+    "torch_names",
 ]
