@@ -178,16 +178,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     # 4. The timing difference, measured now, on this machine.
     print("\none training step on the same batch, chainrule / PyTorch time "
           "(alternating, PyTorch on one thread):")
-    for batch, pairs in ([(100, 3)] if quick else [(100, 7), (1000, 5)]):
+    for batch, pairs in ([(100, 3)] if quick else [(100, 15), (1000, 5)]):
         times = time_steps(torch, model, batch, pairs, X_big, [int(v) for v in yb.tolist()])
-        ratios = [a / b for a, b in times]
         ours_s, theirs_s = [a for a, _ in times], [b for _, b in times]
-        print(f"batch {batch:>5}: ratio median {statistics.median(ratios):.0f}x, min "
-              f"{min(ratios):.0f}x, max {max(ratios):.0f}x over {pairs} pairs "
-              f"(chainrule median {statistics.median(ours_s) * 1e3:.1f} ms, min "
-              f"{min(ours_s) * 1e3:.1f} ms; PyTorch median {statistics.median(theirs_s) * 1e3:.2f}"
-              f" ms, min {min(theirs_s) * 1e3:.2f} ms)")
-        results[f"ratio_{batch}"] = statistics.median(ratios)
+        median = statistics.median(ours_s) / statistics.median(theirs_s)
+        fastest = min(ours_s) / min(theirs_s)
+        print(f"batch {batch:>5}: ratio of medians {median:.0f}x, of minimums {fastest:.0f}x "
+              f"over {pairs} pairs (chainrule median {statistics.median(ours_s) * 1e3:.1f} ms, "
+              f"PyTorch median {statistics.median(theirs_s) * 1e3:.2f} ms)")
+        results[f"ratio_{batch}"] = median
     check(results["ratio_100"] > 1, "a PyTorch step is faster than a chainrule step")
 
     # 5. Back to chainrule: weights checked, then copied; the same outputs again.

@@ -87,7 +87,7 @@ def _torch_handoff(out: str) -> None:
     assert _number(r"largest difference \(outputs\): NUMBER", out) <= 1e-12
     assert _number(r"largest difference \(gradients\): NUMBER", out) <= 1e-12
     assert _number(r"after training in PyTorch: test accuracy NUMBER%", out) >= 95
-    assert _number(r"batch +100: ratio median NUMBER", out) > 1
+    assert _number(r"batch +100: ratio of medians NUMBER", out) > 1
     assert _number(r"nn.load_torch\(model, tmodel\): largest difference \(outputs\) NUMBER",
                    out) <= 1e-12
 

@@ -701,3 +701,25 @@ def test_nn_imports_without_torch() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, cwd=ROOT)
     assert result.stdout.strip() == "False", "import nn imported torch"
+
+
+# --- the README's example -------------------------------------------------------------------
+
+
+def _readme_example() -> str:
+    """The README's torch example: fenced skip-test there, since the default run has no torch."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## When you outgrow chainrule\n"):]
+    found = re.search(r"^```python skip-test\n(.*?)^```$", section, re.M | re.S)
+    assert found, "the README's section has no example block"
+    return found.group(1)
+
+
+@pytest.mark.torch
+def test_the_readme_example_runs(torch: Any, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    exec(compile(_readme_example(), "README.md (When you outgrow chainrule)", "exec"),
+         {"__name__": "__main__"})
+    assert capsys.readouterr().out == "('layers.1.weight', (3, 0))\n"
