@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from .torch_export import (
+from .torch_layout import (
     LEAKY_SLOPE,
     DropoutSpec,
     LinearSpec,
