@@ -312,6 +312,7 @@ def build_model(spec: Spec, built: dict[int, Module] | None = None) -> Module:
 
 
 def first_difference(a: Spec, b: Spec, path: str) -> tuple[str, Spec, Spec]:
+    """Where two specs first differ (the path below ``path``), and the two specs there."""
     if isinstance(a, SequentialSpec) and isinstance(b, SequentialSpec) and len(a.steps) == len(
             b.steps):
         for i, (x, y) in enumerate(zip(a.steps, b.steps)):
