@@ -82,7 +82,7 @@ import pytest
 def torch():
     return pytest.importorskip("torch")
 
-def helper():
+def make_torch():
     return pytest.importorskip("torch")
 
 @pytest.mark.torch
@@ -92,8 +92,8 @@ def test_marked(torch):
 def test_fixture(torch):
     pass
 
-def test_helper():
-    helper()
+def test_via_function():
+    make_torch()
 
 def test_direct():
     pytest.importorskip("torch")
@@ -101,7 +101,8 @@ def test_direct():
 def test_plain():
     pass
 '''
-    assert sorted(unmarked_torch_tests(source)) == ["test_direct", "test_fixture", "test_helper"]
+    assert sorted(unmarked_torch_tests(source)) == [
+        "test_direct", "test_fixture", "test_via_function"]
 
 
 @pytest.mark.deep  # two pytest runs in subprocesses
