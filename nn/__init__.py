@@ -19,7 +19,9 @@ Submodules: :mod:`nn.module` (Module, Sequential), :mod:`nn.layers` (and Outputs
 :mod:`nn.init`, :mod:`nn.losses`, :mod:`nn.optim`, :mod:`nn.schedules`,
 :mod:`nn.data`, :mod:`nn.training`, :mod:`nn.metrics`, :mod:`nn.serialization`,
 :mod:`nn.plots` (needs matplotlib: ``pip install "chainrule[plot]"``; import it
-explicitly).
+explicitly),
+:mod:`nn.torch_export` (``to_torch``, ``from_torch``, ``load_torch``: a model to
+PyTorch and back; needs ``pip install "chainrule[torch]"`` only when called).
 """
 
 import autograd as _autograd
@@ -51,6 +53,7 @@ from .optim import (
 )
 from .schedules import CosineAnnealingLR, LinearLR, LRScheduler, StepLR
 from .serialization import ModelFileError, load, load_into, save
+from .torch_export import TorchExportError, from_torch, load_torch, to_torch, torch_names
 from .training import History, evaluate, fit, predict
 
 __all__ = [
@@ -77,6 +80,7 @@ __all__ = [
     "Sequential",
     "StateDictError",
     "StepLR",
+    "TorchExportError",
     "accuracy",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -86,6 +90,7 @@ __all__ = [
     "data",
     "evaluate",
     "fit",
+    "from_torch",
     "hinge_loss",
     "init",
     "l1_loss",
@@ -93,6 +98,7 @@ __all__ = [
     "l2_penalty",
     "load",
     "load_into",
+    "load_torch",
     "losses",
     "metrics",
     "mse_loss",
@@ -100,6 +106,8 @@ __all__ = [
     "predict",
     "save",
     "schedules",
+    "to_torch",
+    "torch_names",
 ]
 
 # Inside detect_anomaly(), a node an nn module makes is reported at the user's line.

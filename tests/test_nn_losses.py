@@ -227,6 +227,7 @@ def _compare(ours_fn, torch_fn, preds, targets):  # type: ignore[no-untyped-def]
     assert [v.grad for v in p] == pytest.approx(tp.grad.tolist(), rel=1e-10, abs=1e-12)
 
 
+@pytest.mark.torch
 def test_regression_losses_match_pytorch() -> None:
     torch = _torch()
     rng = random.Random(0)
@@ -239,6 +240,7 @@ def test_regression_losses_match_pytorch() -> None:
     _compare(l1_loss, F.l1_loss, preds, targets)
 
 
+@pytest.mark.torch
 def test_binary_losses_match_pytorch() -> None:
     torch = _torch()
     rng = random.Random(1)
@@ -253,6 +255,7 @@ def test_binary_losses_match_pytorch() -> None:
     _compare(binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, logits, soft)
 
 
+@pytest.mark.torch
 @given(
     st.lists(st.floats(-60, 60), min_size=1, max_size=6),
     st.sampled_from([0.0, 1.0, 0.3]),
@@ -263,6 +266,7 @@ def test_bce_with_logits_matches_pytorch_anywhere(xs: list[float], t: float) -> 
              xs, [t] * len(xs))
 
 
+@pytest.mark.torch
 @given(
     st.lists(
         st.lists(st.floats(-80, 80), min_size=3, max_size=3), min_size=1, max_size=4

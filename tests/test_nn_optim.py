@@ -265,6 +265,7 @@ OPTIMIZERS = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name, kwargs", OPTIMIZERS)
 def test_optimizers_match_pytorch_step_for_step(name: str, kwargs: dict[str, Any]) -> None:
     torch = pytest.importorskip("torch")
@@ -284,6 +285,7 @@ def test_optimizers_match_pytorch_step_for_step(name: str, kwargs: dict[str, Any
                                                        abs=1e-13)
 
 
+@pytest.mark.torch
 def test_schedules_match_pytorch() -> None:
     torch = pytest.importorskip("torch")
     sched = torch.optim.lr_scheduler
@@ -321,6 +323,7 @@ def _torch_lrs(torch: Any, factories: list[Callable[[Any], Any]], steps: int,
     return out, [sched.get_last_lr() for sched in scheds]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("by_hand", [None, (5, 0.3)])
 def test_chained_schedules_and_rates_set_by_hand_match_pytorch(
     by_hand: tuple[int, float] | None
@@ -352,6 +355,7 @@ def test_chained_schedules_and_rates_set_by_hand_match_pytorch(
             [pytest.approx(lr, rel=1e-12)] for (lr,) in last]
 
 
+@pytest.mark.torch
 def test_clip_grad_norm_matches_pytorch() -> None:
     torch = pytest.importorskip("torch")
     grads = [0.3, -4.0, 2.5, 0.0, 1.25]
