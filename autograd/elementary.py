@@ -65,6 +65,8 @@ def periodic(f: Any) -> Any:
 _sin, _cos = periodic(math.sin), periodic(math.cos)
 
 
+# One dispatch per function (float -> math, Value -> its method, else NumPy): alike on
+# purpose, each short enough to read at a glance.
 def exp(x: Any) -> Any:
     if is_number(x):
         return stable_exp(x)

@@ -370,13 +370,8 @@ def check_state(
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
         if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing {len(missing)} name(s): {_names(missing)}")
-            if unexpected:
-                parts.append(f"unexpected {len(unexpected)} name(s): {_names(unexpected)}")
             raise StateDictError(
-                f"state dict does not match {owner}: {'; '.join(parts)} "
+                f"state dict does not match {owner}: {mismatch(missing, unexpected)} "
                 f"(pass strict=False to load the names that match)"
             )
     updates: dict[str, float] = {}
@@ -401,6 +396,17 @@ def check_state(
 def _names(names: Sequence[str], limit: int = 5) -> str:
     shown = ", ".join(preview(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def mismatch(missing: Sequence[str], unexpected: Sequence[str], noun: str = "name") -> str:
+    """'missing 2 name(s): a, b; unexpected 1 name(s): c' -- what a state dict (or torch's
+    weights) lacks and has too many of, for the errors that refuse it."""
+    parts = []
+    if missing:
+        parts.append(f"missing {len(missing)} {noun}(s): {_names(missing)}")
+    if unexpected:
+        parts.append(f"unexpected {len(unexpected)} {noun}(s): {_names(unexpected)}")
+    return "; ".join(parts)
 
 
 class Sequential(Module):

@@ -52,7 +52,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._checks import preview
-from .module import Module, StateDictError, _names
+from .module import Module, StateDictError, _names, mismatch
 from .torch_layout import (
     EXPORTABLE,
     LEAKY_SLOPE,
@@ -248,13 +248,9 @@ def _read(torch: ModuleType, state: Mapping[str, Any], layout: Plan,
     missing = [key for key in layout.shapes if key not in state]
     unexpected = [key for key in state if key not in layout.shapes]
     if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} key(s): {_names(missing)}")
-        if unexpected:
-            parts.append(f"unexpected {len(unexpected)} key(s): {_names(unexpected)}")
         expected = _names(list(layout.shapes))
-        raise StateDictError(f"the torch weights do not fit the {owner}: {'; '.join(parts)} "
+        raise StateDictError(f"the torch weights do not fit the {owner}: "
+                             f"{mismatch(missing, unexpected, 'key')} "
                              f"(its keys are {expected})")
     lists: dict[str, Any] = {}
     for key, shape in layout.shapes.items():

@@ -99,6 +99,7 @@ class TorchMLP(torch.nn.Module):
     ``layers.i.neurons.j.wk`` at ``[j, k]``.
     """
 
+    # The same arguments as nn.MLP's, on purpose: a model here and there reads alike.
     def __init__(
         self,
         nin: int,
