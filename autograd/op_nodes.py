@@ -10,6 +10,7 @@ reads the thread's mode once and sets the node's slots directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from .anomaly import check_forward, describe_input
@@ -21,6 +22,8 @@ from .modes import current_mode
 from .real_numbers import constant, is_real, preview
 
 _new = object.__new__
+# Reads .data in C: an n-ary node reads all its inputs' values at once.
+_data = attrgetter("data")
 
 
 # --- errors a constructor raises: the graph is unchanged when they do --------------------
@@ -142,7 +145,7 @@ def node_class(op: Op) -> type[Value]:
             def _backward(self: Value) -> None:
                 g = self.grad
                 parents = self._a
-                for p, dp in zip(parents, d([p.data for p in parents], self.data)):
+                for p, dp in zip(parents, d(list(map(_data, parents)), self.data)):
                     p.grad += dp * g
 
         elif op.groups == 2:  # one list of derivatives per group: dot's weights and inputs
@@ -152,7 +155,7 @@ def node_class(op: Op) -> type[Value]:
                 parents = self._a
                 n = len(parents) >> 1
                 ws, xs = parents[:n], parents[n:]
-                dws, dxs = d([p.data for p in ws], [p.data for p in xs], self.data)
+                dws, dxs = d(list(map(_data, ws)), list(map(_data, xs)), self.data)
                 for p, dp in zip(ws, dws):
                     p.grad += dp * g
                 for p, dp in zip(xs, dxs):
@@ -369,7 +372,7 @@ def constructor(op: Op, cls: type[Value], constant_op: Callable[..., Value] | No
         groups = op.groups
 
         def apply(*parents: Value) -> Value:  # type: ignore[misc]
-            datas = [p.data for p in parents]
+            datas = list(map(_data, parents))
             try:
                 if groups == 1:
                     y = f(datas)

@@ -10,6 +10,7 @@ that made it (``source``).
 from __future__ import annotations
 
 from .modes import Mode, ModeBlock, current_mode
+from .modes import set_mode as _set_mode
 from .real_numbers import preview
 from .scope_names import ScopeName
 
@@ -75,9 +76,18 @@ class scope(ModeBlock):
         made[key] = mode
         return mode
 
+    # Entered once per module per call (nn: once per neuron): written out for speed.
     def __enter__(self) -> str:  # type: ignore[override]
-        super().__enter__()
-        return current_mode().scope
+        outer = current_mode()
+        made = outer.inner
+        mode = None if made is None else made.get((self.name, self.kind))
+        if mode is None:
+            mode = self.inside(outer)
+        _set_mode(mode)
+        return mode.scope
+
+    def __exit__(self, *exc: object) -> None:
+        _set_mode(current_mode().outer)  # type: ignore[arg-type]  # a scope's mode has one
 
 
 def current_scope() -> str:
