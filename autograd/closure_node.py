@@ -92,3 +92,5 @@ def _children_tuple(children: Any) -> tuple[Value, ...]:
                             f"{preview(item)}; children must be Values")
     return items
 
+
+Value._closure_class = ClosureNode

@@ -11,7 +11,7 @@ Unary nodes keep their parent in ``_a`` and, if the op takes a plain-number cons
 a tuple of parents in ``_a``. A leaf has ``_a = None``.
 
 Nodes made the lecture's way, ``Value(data, (a, b), '*')`` and a ``_backward`` closure,
-are ClosureNodes (:mod:`.closure_node`), and do make a reference cycle each.
+are ClosureNodes (:mod:`.closure_node`) and make a reference cycle each.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Value(ValueSurface):
     (5.0, 4.0)
 
     ``Value(data, _children=(), _op='', label='')`` as in micrograd: with children it
-    makes a node of your own (see :class:`ClosureNode`). ``data`` and ``grad`` are
+    makes a node of your own (a ClosureNode). ``data`` and ``grad`` are
     plain floats; ``_prev`` holds the parents in order, ``_op`` the op's short name
     ('+', '*', 'tanh', '**2', ...) and ``primitive`` the declared op that made the
     node (None for a leaf or a node of your own).
@@ -69,13 +69,14 @@ class Value(ValueSurface):
     # NumPy scalars on the left of an operator defer to our reflected methods.
     __array_ufunc__ = None
 
+    # Value(data, children, op) makes a node of the lecture's own ops, of the class that
+    # closure_node.py gives here (it builds on Value, so it is defined after it).
+    _closure_class: type[Value]
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Value:
-        # Value(data, children, op): a node of the lecture's own ops, with a class of its own.
         if cls is Value and (args[1:3] != () and any(args[1:3])
                              or kwargs.get("_children") or kwargs.get("_op")):
-            from .closure_node import ClosureNode
-
-            return object.__new__(ClosureNode)
+            return object.__new__(Value._closure_class)
         return object.__new__(cls)
 
     def __init__(self, data: Any, _children: Any = (), _op: Any = "", label: str = "") -> None:
@@ -100,10 +101,8 @@ class Value(ValueSurface):
         """Add this node's chain-rule contribution into its parents (nothing for a leaf)."""
 
     def local_grads(self, symbolic: bool = False) -> list[Any]:
-        """d(self)/d(parent) for each parent in ``_prev`` order.
-
-        Floats by default; Values (themselves differentiable) with ``symbolic=True``.
-        """
+        """d(self)/d(parent) for each parent in ``_prev`` order: floats, or with
+        ``symbolic=True`` Values (themselves differentiable)."""
         return []
 
     @property
@@ -131,10 +130,8 @@ class Value(ValueSurface):
 
     @property
     def scope(self) -> str:
-        """The dotted name of the :func:`~autograd.scope` this node was made in ('' if none).
-
-        Writable, so a container module can re-tag parameters made elsewhere.
-        """
+        """The dotted name of the :func:`~autograd.scope` this node was made in ('' if none);
+        writable, so a container module can re-tag parameters made elsewhere."""
         return self._scope
 
     @scope.setter
@@ -153,8 +150,7 @@ class Value(ValueSurface):
     # --- conversions and comparisons ----------------------------------------------------
 
     def __repr__(self) -> str:
-        label = self.label
-        extra = f", label={label!r}" if label else ""
+        extra = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     def __float__(self) -> float:
