@@ -274,3 +274,38 @@ def test_script_blocks_paste_into_the_python_prompt(block: Block) -> None:
 def test_the_paste_check_catches_a_statement_right_after_a_block() -> None:
     assert _pasted_line_by_line("for i in range(2):\n    x = i\nprint(x)\n") is not None
     assert _pasted_line_by_line("for i in range(2):\n    x = i\n\nprint(x)\n") is None
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def expected_contents(text: str) -> str:
+    """The README's table of contents, from its ## and ### headings (outside code blocks)."""
+    lines, fenced = [], False
+    seen: dict[str, int] = {}
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and re.match(r"^#{1,3} ", line):
+            level, heading = line.split(" ", 1)
+            anchor = _anchor(heading)
+            count = seen.get(anchor, 0)
+            seen[anchor] = count + 1
+            if len(level) == 1 or heading.strip() == "Contents":
+                continue
+            anchor += f"-{count}" if count else ""  # GitHub numbers a repeated heading
+            indent = "  " * (len(level) - 2)
+            lines.append(f"{indent}- [{heading.strip()}](#{anchor})")
+    return "\n".join(lines)
+
+
+def test_the_table_of_contents_lists_every_section() -> None:
+    text = README.read_text(encoding="utf-8")
+    start, end = "<!-- contents -->\n", "\n<!-- /contents -->"
+    assert start in text and end in text, "the README needs a table of contents"
+    shown = text[text.index(start) + len(start):text.index(end)]
+    expected = expected_contents(text)
+    assert shown == expected, f"the table of contents is stale; it should read:\n{expected}"
