@@ -4,7 +4,8 @@ An op's ``deriv`` is called with floats by ``backward()``, with the nodes themse
 when a derivative must be differentiable again (``grad(grad(f))``, ``hessian``) and
 with arrays by a compiled program. ``+ - * / **`` work on all three; for the rest use
 these instead of :mod:`math`: a float goes to :mod:`math`, a Value to its method (so
-the derivative becomes part of the graph), anything else to NumPy.
+the derivative becomes part of the graph), anything else to NumPy (an array's own
+``.data`` is a buffer, so a Value is told apart by its type, not by that attribute).
 
 >>> from autograd import Value
 >>> from autograd.elementary import exp
@@ -17,6 +18,8 @@ from __future__ import annotations
 import math
 import numbers
 from typing import Any
+
+from .engine import Value
 
 __all__ = ["cos", "dpow_dbase", "dpow_dexponent", "dsigmoid", "dtanh", "exp", "log", "power",
            "recip", "sigmoid", "sin", "step"]
@@ -115,7 +118,7 @@ def dsigmoid(x: Any, out: Any) -> Any:
             return out * (1.0 - out)
         e = math.exp(-abs(x))
         return e / ((1.0 + e) * (1.0 + e))
-    if hasattr(out, "data"):
+    if isinstance(out, Value):
         if out.data <= 0.5:
             return out * (1.0 - out)
         return out * sigmoid(-x)
@@ -136,7 +139,7 @@ def dtanh(x: Any, out: Any) -> Any:
             return 1.0 - out * out
         e = math.exp(-2.0 * abs(x))
         return 4.0 * e / ((1.0 + e) * (1.0 + e))
-    if hasattr(out, "data"):
+    if isinstance(out, Value):
         if -0.9 < out.data < 0.9:
             return 1.0 - out * out
         return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
@@ -166,7 +169,7 @@ def power(x: Any, k: Any) -> Any:
 
 def dpow_dexponent(base: Any, out: Any) -> Any:
     """d/db base**b = base**b * log(base); 0 at base 0 (PyTorch's limit), NaN below 0."""
-    b = base.data if hasattr(base, "data") else base
+    b = base.data if isinstance(base, Value) else base
     if is_number(b):
         if b > 0:
             return out * log(base)
@@ -178,11 +181,16 @@ def dpow_dexponent(base: Any, out: Any) -> Any:
 
 def dpow_dbase(base: Any, k: Any) -> Any:
     """d/dx x**k = k * x**(k-1); exactly 0 for k == 0, even at x == 0."""
-    return 0.0 if is_number(k) and k == 0 else k * power(base, k - 1)
+    if is_number(k):
+        return 0.0 if k == 0 else k * power(base, k - 1)
+    if isinstance(k, Value):  # the derivative is part of the graph
+        return k * power(base, k - 1)
+    # Arrays: where k == 0, k * 0**-1 would be 0 * inf = NaN.
+    return _numpy().where(k == 0, 0.0, k * power(base, k - 1))
 
 
 def step(x: Any, below: Any = 0.0) -> Any:
     """Slope of a kinked function: 1 for x > 0, else ``below`` (PyTorch's choice at 0)."""
-    if is_number(x) or hasattr(x, "data"):
+    if is_number(x) or isinstance(x, Value):
         return 1.0 if x > 0 else below
     return _numpy().where(x > 0, 1.0, below)
