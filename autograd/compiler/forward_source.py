@@ -68,7 +68,7 @@ def _group(rows: Rows, grp: Group, fw: Forward, lines: list[str]) -> None:
     if grp.matmul is not None:
         mat = _matrix(rows, grp, lines, tape)
         if mat is not None:
-            a = rows.gather(grp.matmul[1], lines, tape)
+            a = rows.gather(grp.matmul[1], lines, tape, broadcast=False)
             fw.matrices[grp.index] = (mat, a)
             lines.append(f"    {out} = {mat} @ {a}  # dot x{len(grp.ids)}, as one matrix "
                          f"product")

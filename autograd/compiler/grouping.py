@@ -29,7 +29,7 @@ __all__ = ["Group", "Plan", "Space", "plan"]
 
 #: Names a program's source uses for itself; a label that equals one is not a variable name.
 RESERVED = frozenset({
-    "np", "P", "K", "n", "seed", "tape", "check", "sigmoid", "gP", "gK", "out", "forward",
+    "np", "P", "K", "seed", "tape", "check", "sigmoid", "stacked", "gP", "forward",
     "backward", "abs", "range", "len", "float", "None", "True", "False", "dtanh", "dsigmoid",
 })
 _GENERATED = re.compile(r"^(t|g|d|c|a|W|idx|s)\d+(_\d+)?$|^g_")
@@ -180,6 +180,9 @@ def _layout(g: Graph, t: Trace, groups: list[Group], fuse: bool) -> Plan:
         n = g.nodes[k]
         if n.role == "param" and n.param not in param_row:
             param_row[n.param] = len(param_row)
+    for p in range(len(t.params)):  # given as params= but not reached: gradient 0
+        if p not in param_row:
+            param_row[p] = len(param_row)
     names: dict[int, str] = {}
     for k in g.order:
         n = g.nodes[k]

@@ -45,14 +45,15 @@ def stacked(d: Any, n: int) -> Any:
 class Namespace(dict[str, Any]):
     """The names a program's source refers to, each bound once."""
 
-    def __init__(self) -> None:
+    def __init__(self, avoid: set[str] | None = None) -> None:
         super().__init__(np=np, sigmoid=sigmoid, stacked=stacked)
+        self.avoid = avoid or set()  # the program's variable names
 
     def bind(self, name: str, obj: Any) -> str:
         """A name for ``obj`` (``name``, or ``name_2``... if taken by something else)."""
         base = name if name.isidentifier() else "f"
         candidate, i = base, 1
-        while candidate in self and self[candidate] is not obj:
+        while candidate in self.avoid or (candidate in self and self[candidate] is not obj):
             i += 1
             candidate = f"{base}_{i}"
         self[candidate] = obj
@@ -256,8 +257,13 @@ def _evaluates_alike(texts: list[str], want: list[Any], env: dict[str, Any]) -> 
         return False
 
 
-def lower(g: Graph, op: Op, ids: Sequence[int], c: Any, ns: Namespace) -> Lowered:
-    """Choose, check and name how ``op`` runs on arrays, for the nodes ``ids``."""
+def lower(g: Graph, op: Op, ids: Sequence[int], c: Any, ns: Namespace,
+          write_out: bool = True) -> Lowered:
+    """Choose, check and name how ``op`` runs on arrays, for the nodes ``ids``.
+
+    ``write_out=False`` calls an op of the user's by name even where its formula could be
+    written out (the PyTorch export maps such an op through its own declaration).
+    """
     p = probe(g, op, ids, c)
     notes: list[str] = []
     forward = op.array_forward
@@ -278,7 +284,9 @@ def lower(g: Graph, op: Op, ids: Sequence[int], c: Any, ns: Namespace) -> Lowere
     holders = _placeholders(op, p)
 
     forward_name = ""
-    if _renderable(forward):
+    if not write_out and not op.builtin:
+        forward_name = ns.bind(f"{op.name}_forward", forward)
+    elif _renderable(forward):
         try:
             text = as_text(render(lambda *a: call_forward(op, forward, a, c), list(holders)))
             want = call_forward(op, forward, p.operands, c)

@@ -27,7 +27,7 @@ from .errors import TraceMismatchError
 from .forward_source import Forward
 from .replay import raise_first
 from .rows import Rows
-from .tracing import Trace, describe, record, run, signature
+from .tracing import Trace, describe, record, run, same, signature
 
 __all__ = ["Program", "Run"]
 
@@ -165,17 +165,16 @@ class Program:
 
     def read_params(self) -> np.ndarray:
         """The parameters' values now, as the column ``P`` (in the program's row order)."""
-        try:
-            return np.fromiter((v.data for v in self._layout), float,
-                               len(self._layout)).reshape(-1, 1)
-        except (TypeError, ValueError):
-            for v in self._layout:
-                if not is_real(v.data):
-                    name = repr(v.label) if v.label else "a parameter"
-                    raise TypeError(f"{self._name}: {name} holds {type(v.data).__name__} "
-                                    f"{preview(v.data)} in .data; it must be a float (write "
-                                    f"`w.data -= lr * w.grad`). Nothing was changed.") from None
-            raise
+        values = np.array([v.data for v in self._layout])
+        if values.dtype.kind in "fi" and values.ndim == 1:
+            return values.astype(float, copy=False).reshape(-1, 1)
+        for v in self._layout:  # a Value, a string, a list... in .data: name it
+            if not is_real(v.data):
+                name = repr(v.label) if v.label else "a parameter"
+                raise TypeError(f"{self._name}: {name} holds {type(v.data).__name__} "
+                                f"{preview(v.data)} in .data; it must be a float (write "
+                                f"`w.data -= lr * w.grad`). Nothing was changed.")
+        return np.array([float(v.data) for v in self._layout]).reshape(-1, 1)
 
     def in_user_order(self, g: np.ndarray) -> np.ndarray:
         return np.asarray(g)[self._order]
@@ -252,6 +251,21 @@ class Program:
                 f": {len(self._rows.plan.groups)} array operations, {len(self.params)} "
                 f"parameters>")
 
+    # --- elsewhere ---------------------------------------------------------------------------
+
+    def to_torch(self, dtype: Any = None, device: Any = None) -> Any:
+        """The program as a ``torch.nn.Module`` over batched tensors (any device): the same
+        per-sample graph with torch ops, so PyTorch's autograd, optimisers and
+        ``torch.compile`` apply. ``module(*batch)`` gives the outputs per sample;
+        ``module.params`` (a Parameter) holds the parameters in :attr:`params` order,
+        float64 unless ``dtype`` says otherwise. The user's own ops run through a
+        ``torch.autograd.Function`` of their declaration. Needs
+        ``pip install "chainrule[torch]"``.
+        """
+        from .torch_export import to_torch
+
+        return to_torch(self, dtype, device)
+
     # --- checking the trace ----------------------------------------------------------------
 
     def check(self, *inputs: Any, rtol: float = 1e-7) -> None:
@@ -271,7 +285,7 @@ class Program:
                                  for a, arg in zip(arrays, self.trace.args)])
             params, ins = one.gradients(None, True)
             root = outputs[0] if len(outputs) == 1 else sum(outputs[1:], outputs[0])
-            want = gradients(root, [*self.params, *leaves])
+            want = gradients(root, [*t.params, *leaves])  # this run's own leaves
             got = [*params.tolist(), *np.concatenate([g.ravel() for g in ins]).tolist()]
             self._compare_numbers("output", outs[:, i].tolist(), [o.data for o in outputs],
                                   rtol, i)
@@ -293,11 +307,11 @@ class Program:
 
     def _compare_graphs(self, t: Trace, sample: int) -> None:
         sig = signature(t)
-        if sig == self._signature:
+        k = next((i for i, (a, b) in enumerate(zip(sig, self._signature)) if not same(a, b)),
+                 None if len(sig) == len(self._signature) else min(len(sig),
+                                                                   len(self._signature)))
+        if k is None:
             return
-        k = next(i for i, (a, b) in enumerate(zip(sig, self._signature)) if a != b) \
-            if any(a != b for a, b in zip(sig, self._signature)) else min(len(sig),
-                                                                          len(self._signature))
         raise TraceMismatchError(
             f"{self._name} at sample {sample} builds another graph than the one compiled: "
             f"where the trace has {describe(self.trace, k)}, this run has {describe(t, k)}. "

@@ -33,9 +33,11 @@ def contiguous(rows: Sequence[int]) -> bool:
 class Rows:
     """What the forward and backward writers share: the plan, the names made so far."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, write_out: bool = True) -> None:
         self.plan = plan
-        self.ns = Namespace()
+        self.write_out = write_out  # False: the user's ops by name (see lowering.lower)
+        names = {s.name for s in plan.inputs} | {g.space.name for g in plan.groups}
+        self.ns = Namespace(names | set(plan.names.values()))
         self.ns["K"] = np.array(plan.consts, dtype=float).reshape(-1, 1)
         self.counter = 0
         self._indices: dict[tuple[Any, ...], str] = {}
@@ -59,7 +61,7 @@ class Rows:
     def lowering(self, op: Any, ids: Sequence[int], c: Any, n_args: int) -> Lowered:
         key = (op.name, c, n_args)
         if key not in self._lowered:
-            self._lowered[key] = lower(self.plan.graph, op, ids, c, self.ns)
+            self._lowered[key] = lower(self.plan.graph, op, ids, c, self.ns, self.write_out)
         return self._lowered[key]
 
     @property
@@ -98,11 +100,13 @@ class Rows:
             return f"{name}[{rows[0]}:{rows[-1] + 1}]", True
         return f"{name}[{self.index(rows)}]", False
 
-    def gather(self, srcs: Sequence[int], lines: list[str], tape: list[str]) -> str:
-        """The values of ``srcs`` as one array, one row each: a view, or a named copy."""
+    def gather(self, srcs: Sequence[int], lines: list[str], tape: list[str],
+               broadcast: bool = True) -> str:
+        """The values of ``srcs`` as one array, one row each: a view, or a named copy.
+        With ``broadcast``, one value read by every row may come as one row."""
         rs = self.runs(srcs)
         if len(rs) == 1:
-            text, view = self.select(rs[0][0], rs[0][3], broadcast=True)
+            text, view = self.select(rs[0][0], rs[0][3], broadcast=broadcast)
             if view:
                 return text
         else:
@@ -212,6 +216,7 @@ class Scatter:
             return
         g = self._ensure(space)
         if len(set(rows)) == 1 and len(rows) > 1:
+            part = part if _VIEW.match(part) else f"({part})"
             lines.append(f"    {g}[{rows[0]}:{rows[0] + 1}] += {part}.sum(axis=0, keepdims=True)")
         elif contiguous(rows):
             lines.append(f"    {g}[{rows[0]}:{rows[-1] + 1}] += {part}")

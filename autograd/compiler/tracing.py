@@ -60,6 +60,14 @@ class TNode:
 
 
 @dataclass
+class Params:
+    """The parameters given to compile: in order, and each one's position by id."""
+
+    values: list[Value]
+    index: dict[int, int]
+
+
+@dataclass
 class Trace:
     """The function's arguments, its graph (parents first), its outputs and parameters."""
 
@@ -69,8 +77,8 @@ class Trace:
     single: bool  # the function returned one Value (not a list of them)
     params: list[Value]
     name: str
-    #: The Values given as params= (by id), or None: every leaf not an input is one.
-    chosen: dict[int, int] | None = None
+    #: The Values given as params=, or None: every leaf not an input is one.
+    chosen: Params | None = None
 
 
 def _arg_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -187,29 +195,32 @@ def trace(fn: Callable[..., Any], example_inputs: Any,
     name = getattr(fn, "__name__", None) or type(fn).__name__
     if not callable(fn):
         raise CompileError(f"compile needs a function, got {type(fn).__name__} {preview(fn)}")
-    chosen: dict[int, int] | None = None
+    chosen: Params | None = None
     if params is not None:
         if isinstance(params, Value) or not hasattr(params, "__iter__"):
             raise CompileError(f"compile(params=...) needs a list of Values, got "
                                f"{type(params).__name__} {preview(params)}")
-        chosen = {}
+        chosen = Params([], {})
         for i, p in enumerate(params):
             if not isinstance(p, Value):
                 raise CompileError(f"compile(params=...): item {i} is {type(p).__name__} "
                                    f"{preview(p)}, not a Value")
-            chosen.setdefault(id(p), len(chosen))
+            if id(p) not in chosen.index:
+                chosen.index[id(p)] = len(chosen.values)
+                chosen.values.append(p)
     args, numbers = parse_example(fn, example_inputs)
     outputs, single, where, _ = run(fn, args, numbers, name)
     return record(args, outputs, single, where, chosen, name)
 
 
 def record(args: tuple[Arg, ...], outputs: list[Value], single: bool,
-           where: dict[int, tuple[int, int]], chosen: dict[int, int] | None,
-           name: str) -> Trace:
+           where: dict[int, tuple[int, int]], chosen: Params | None, name: str) -> Trace:
     """The Trace of the graph behind ``outputs`` (see :func:`trace`)."""
     index: dict[int, int] = {}
     nodes: list[TNode] = []
-    found_params: list[Value] = []
+    # The parameters: those given, in their order (reached or not), else every leaf that
+    # is not an input, in the order the graph reaches them.
+    found_params: list[Value] = [] if chosen is None else list(chosen.values)
     for root in outputs:
         for node in topological_order(root, leaves=True):
             if id(node) in index:
@@ -221,7 +232,7 @@ def record(args: tuple[Arg, ...], outputs: list[Value], single: bool,
 
 
 def _node(node: Value, index: dict[int, int], where: dict[int, tuple[int, int]],
-          chosen: dict[int, int] | None, found: list[Value], name: str) -> TNode:
+          chosen: Params | None, found: list[Value], name: str) -> TNode:
     if isinstance(node, ClosureNode) and node._prev:
         raise _closure_error(node, name)
     value = node.data
@@ -234,7 +245,9 @@ def _node(node: Value, index: dict[int, int], where: dict[int, tuple[int, int]],
         if id(node) in where:
             arg, position = where[id(node)]
             return TNode("input", value, node.label, arg=arg, position=position)
-        if chosen is None or id(node) in chosen:
+        if chosen is not None and id(node) in chosen.index:
+            return TNode("param", value, node.label, param=chosen.index[id(node)])
+        if chosen is None:
             found.append(node)
             return TNode("param", value, node.label, param=len(found) - 1)
         return TNode("const", value, node.label)
@@ -257,10 +270,19 @@ def signature(t: Trace) -> list[tuple[Any, ...]]:
         elif n.role == "input":
             out.append(("input", n.arg, n.position))
         elif n.role == "param":
-            out.append(("param", id(t.params[n.param])))
+            v = t.params[n.param]
+            out.append(("param", id(v), v.data, v.label))
         else:
             out.append(("const", n.value if not math.isnan(n.value) else "nan"))
     return [*out, ("outputs", tuple(t.outputs), t.single)]
+
+
+def same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Two entries of :func:`signature` alike: equal, or two parameters that are the same
+    Value, or two leaves the function made itself with the same number and label."""
+    if a == b:
+        return True
+    return a[0] == b[0] == "param" and a[2:] == b[2:]
 
 
 def describe(t: Trace, k: int) -> str:

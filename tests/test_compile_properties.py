@@ -1,0 +1,117 @@
+"""Compiled programs equal the eager engine: on every op, random DAGs and random MLPs.
+
+The graphs come from :mod:`autograd.testing.strategies` (every op of the table features
+in its share, and an op declared later is drawn too); some inputs become parameters the
+function closes over (shared by the batch, their gradients summed over it), the rest
+vary per sample. Each program runs on a batch of samples around the drawn point, fused
+and one operation per node, and every output and gradient is compared with the eager
+engine's (see ``compiled_checks``). The negative controls are in
+``test_compile_negative_controls.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from compiled_checks import check_compiled, samples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nn
+from autograd import Op, Value
+from autograd.compiler import compile
+from autograd.ops import OPS
+from autograd.testing import MLP
+from autograd.testing.strategies import expressions, mlps
+
+IDS = [op.name for op in OPS]
+PER_OP = settings.get_profile("per-op")
+
+
+def dags(op: Op) -> st.SearchStrategy[object]:
+    return expressions(featuring=op)
+
+
+@pytest.mark.parametrize("op", OPS, ids=IDS)
+@PER_OP
+@given(data=st.data())
+def test_compiled_dags_equal_the_eager_engine(op: Op, data: st.DataObject) -> None:
+    expr = data.draw(dags(op), label="expr")
+    n = expr.n_inputs
+    is_param = data.draw(st.lists(st.booleans(), min_size=n, max_size=n), label="is_param")
+    if all(is_param):
+        is_param[0] = False
+    batch = samples(expr.point, 5, data.draw(st.integers(0, 2**16), label="seed"), 1e-3)
+    for fuse in (True, False):
+        check_compiled(expr, is_param, fuse, batch)
+
+
+@given(expressions(), st.integers(0, 2**16))
+def test_compiled_dags_equal_eager_at_their_point_exactly_as_drawn(expr: object,
+                                                                  seed: int) -> None:
+    """Every input per sample, the batch the drawn point repeated: no parameters."""
+    batch = samples(expr.point, 3, seed, 0.0)  # type: ignore[attr-defined]
+    check_compiled(expr, [False] * expr.n_inputs, True, batch)  # type: ignore[attr-defined]
+
+
+def _mlp_program(mlp: MLP, fuse: bool) -> tuple[list[Value], object]:
+    params = [Value(p, label=f"p{i}") for i, p in enumerate(mlp.params)]
+    program = compile(lambda x: mlp.loss(params, x), (list(mlp.inputs),), fuse=fuse)
+    return params, program
+
+
+@given(mlps(), st.booleans(), st.integers(0, 2**16))
+def test_compiled_mlps_equal_the_eager_engine(mlp: MLP, fuse: bool, seed: int) -> None:
+    """An MLP closing over its weights: matrix products per layer when fused."""
+    params, program = _mlp_program(mlp, fuse)
+    batch = samples(mlp.inputs, 4, seed, 1e-2)
+    run = program.forward(batch)  # type: ignore[attr-defined]
+    grads = run.backward()
+    want_p = [0.0] * len(params)
+    for b, row in enumerate(batch):
+        ps = [Value(p) for p in mlp.params]
+        xs = [Value(float(x)) for x in row]
+        out = mlp.loss(ps, xs)
+        out.backward()
+        assert math.isclose(run.outputs[b], out.data, rel_tol=1e-12, abs_tol=1e-14)
+        for got, x in zip(grads[b], xs):
+            assert math.isclose(got, x.grad, rel_tol=1e-11, abs_tol=1e-13), (got, x.grad)
+        want_p = [w + p.grad for w, p in zip(want_p, ps)]
+    for p, want in zip(params, want_p):
+        assert math.isclose(p.grad, want, rel_tol=1e-11, abs_tol=1e-13), (p.grad, want)
+
+
+def micrograd_neuron_chain(ws: list[Value], b: Value, x: list[Value]) -> Value:
+    """micrograd's neuron: b + w0*x0 + w1*x1 + ..., a chain of binary + and *."""
+    return sum((wi * xi for wi, xi in zip(ws, x)), b).relu()
+
+
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(0, 2**16))
+def test_micrograd_chains_of_additions_compile_to_matrix_products(nin: int, nout: int,
+                                                                   seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    layer = [([Value(float(w)) for w in rng.uniform(-1, 1, nin)], Value(float(rng.normal())))
+             for _ in range(nout)]
+
+    def f(x: list[Value]) -> list[Value]:
+        return [micrograd_neuron_chain(ws, b, x) for ws, b in layer]
+
+    program = compile(f, ([0.0] * nin,))
+    if nin > 1:
+        assert " @ " in program.source  # the chain became one matrix product
+    X = rng.normal(size=(6, nin))
+    out = program(X)
+    for b, row in enumerate(X):
+        eager = [o.data for o in f([Value(float(v)) for v in row])]
+        np.testing.assert_allclose(out[b], eager, rtol=1e-12, atol=1e-14)
+
+
+def test_a_model_compiles_to_one_matrix_product_per_layer() -> None:
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    program = compile(model, ([0.5, -0.5],), params=model.parameters())
+    assert program.forward_source.count(" @ ") == 3
+    assert "np.where(" in program.forward_source  # the ReLUs, one line per layer
+    X, _ = nn.data.make_moons(50, noise=0.1, seed=1)
+    np.testing.assert_allclose(program(X), [model(x).data for x in X], rtol=1e-12, atol=1e-14)
