@@ -159,6 +159,7 @@ def write_backward(rows: Rows, fw: Forward, want_inputs: bool, checked: bool) ->
         if group_needs[grp.index] and grp.space.grad in sc.touched:
             sc.step()
             _group(rows, grp, fw, sc, lines, needs)
+    sc.step()
     grads = "gP" if p.P.rows else "None"
     if want_inputs:
         ins = [s.grad if s.grad in sc.touched else f"np.zeros_like({s.name})"

@@ -162,14 +162,29 @@ class Scatter:
         self.lines = lines
         self.wanted = wanted
         self.touched: set[str] = set()
-        self.shared: set[str] = set()  # arrays this step already handed to a gradient
+        # A gradient may start as a view of the array that brings it (g6 = g7 where g7
+        # flows on unchanged): no copy. Such views are written at the end of the step, so
+        # that adding into one cannot change what the step still reads (g7); a second
+        # view of one array in one step is a copy (both inputs of a sum get g7).
+        self.views: dict[str, str] = {}  # gradient -> the view it starts as, this step
+        self.viewed: set[str] = set()  # arrays a gradient became a view of, this step
 
     def step(self) -> None:
-        """A new group's step: what it reads is its own gradient, dead after the step."""
-        self.shared = set()
+        """End a group's step (and start the next): write the views it made."""
+        for g, part in self.views.items():
+            self.lines.append(f"    {g} = {part}")
+        self.views = {}
+        self.viewed = set()
+
+    def _settle(self, g: str) -> None:
+        """Before adding into ``g``: a view pending for it becomes a copy now."""
+        part = self.views.pop(g, None)
+        if part is not None:
+            self.lines.append(f"    {g} = {part}.copy()")
 
     def _ensure(self, space: Space) -> str:
         g = space.grad
+        self._settle(g)
         if g not in self.touched:
             self.lines.append(f"    {g} = np.zeros_like({space.name})")
             self.touched.add(g)
@@ -192,8 +207,8 @@ class Scatter:
             if batched and not space.batched:  # a shared row: summed over the batch
                 part = f"{part if _VIEW.match(part) else f'({part})'}.sum(axis=1, keepdims=True)"
             self._write(space, rows, part)
-        if _VIEW.match(contribution):
-            self.shared.add(contribution.split("[")[0])
+        if _VIEW.match(contribution):  # its pieces above are disjoint; later ones are not
+            self.viewed.add(contribution.split("[")[0])
 
     def _write(self, space: Space, rows: list[int], part: str) -> None:
         g = space.grad
@@ -203,14 +218,13 @@ class Scatter:
             return
         if rows == list(range(space.rows)):
             if g not in self.touched and space.kind != "P":
-                # A name or a slice is a view of an array something else may still add
-                # into (two inputs of one sum both get g7): copy it; a new array is free.
-                # A gradient may be a view of the array that brought it (g6 = g7): that
-                # array is dead after this step, unless this step hands it to another
-                # gradient too (both inputs of a sum get g7), which then gets a copy.
-                copy = _VIEW.match(part) and part.split("[")[0] in self.shared
-                lines.append(f"    {g} = {part}.copy()" if copy else f"    {g} = {part}")
                 self.touched.add(g)
+                if not _VIEW.match(part):
+                    lines.append(f"    {g} = {part}")  # a new array
+                elif part.split("[")[0] in self.viewed:
+                    lines.append(f"    {g} = {part}.copy()")
+                else:
+                    self.views[g] = part
             else:
                 lines.append(f"    {self._ensure(space)} += {part}")
             return
