@@ -11,8 +11,8 @@ The layers, each importing only those before it: numbers, domains and modes
 (``real_numbers``, ``domains``, ``modes``, ``scopes``, ``errors``) -> the engine
 (``engine``: Value and backward) -> declaring ops (``declaration``, ``op_nodes``,
 ``declare``) -> the built-in ops (``ops``, with ``elementary`` for derivatives) ->
-``differential_operators`` (grad, hessian), ``composites`` (softmax) -> ``render`` and
-``testing``, imported on first use.
+``differential_operators`` (grad, hessian), ``composites`` (softmax) -> ``render``,
+``testing`` and ``compiler`` (``compile``, which needs NumPy), imported on first use.
 """
 
 from typing import TYPE_CHECKING, Any

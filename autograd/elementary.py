@@ -122,9 +122,10 @@ def dsigmoid(x: Any, out: Any) -> Any:
         if out.data <= 0.5:
             return out * (1.0 - out)
         return out * sigmoid(-x)
+    low = out <= 0.5  # the operands first: an object that refuses them imports nothing
     np = _numpy()
     e = np.exp(-np.abs(x))
-    return np.where(out <= 0.5, out * (1.0 - out), e / ((1.0 + e) * (1.0 + e)))
+    return np.where(low, out * (1.0 - out), e / ((1.0 + e) * (1.0 + e)))
 
 
 def dtanh(x: Any, out: Any) -> Any:
@@ -143,8 +144,9 @@ def dtanh(x: Any, out: Any) -> Any:
         if -0.9 < out.data < 0.9:
             return 1.0 - out * out
         return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
+    tail = -2.0 * abs(x)  # the operands first: an object that refuses them imports nothing
     np = _numpy()
-    e = np.exp(-2.0 * np.abs(x))
+    e = np.exp(tail)
     return np.where(np.abs(out) < 0.9, 1.0 - out * out, 4.0 * e / ((1.0 + e) * (1.0 + e)))
 
 
@@ -174,9 +176,10 @@ def dpow_dexponent(base: Any, out: Any) -> Any:
         if b > 0:
             return out * log(base)
         return 0.0 if b == 0 else math.nan
+    positive = base > 0  # the operands first: an object that refuses them imports nothing
     np = _numpy()
-    safe = np.where(base > 0, base, 1.0)
-    return np.where(base > 0, out * np.log(safe), np.where(base == 0, 0.0, np.nan))
+    safe = np.where(positive, base, 1.0)
+    return np.where(positive, out * np.log(safe), np.where(base == 0, 0.0, np.nan))
 
 
 def dpow_dbase(base: Any, k: Any) -> Any:
@@ -185,12 +188,15 @@ def dpow_dbase(base: Any, k: Any) -> Any:
         return 0.0 if k == 0 else k * power(base, k - 1)
     if isinstance(k, Value):  # the derivative is part of the graph
         return k * power(base, k - 1)
-    # Arrays: where k == 0, k * 0**-1 would be 0 * inf = NaN.
-    return _numpy().where(k == 0, 0.0, k * power(base, k - 1))
+    # Arrays: where k == 0, k * 0**-1 would be 0 * inf = NaN. The operands first: an
+    # object that refuses them (a probe of the declaration) imports nothing.
+    zero, slope = k == 0, k * power(base, k - 1)
+    return _numpy().where(zero, 0.0, slope)
 
 
 def step(x: Any, below: Any = 0.0) -> Any:
     """Slope of a kinked function: 1 for x > 0, else ``below`` (PyTorch's choice at 0)."""
     if is_number(x) or isinstance(x, Value):
         return 1.0 if x > 0 else below
-    return _numpy().where(x > 0, 1.0, below)
+    above = x > 0  # the operand first: an object that refuses it imports nothing
+    return _numpy().where(above, 1.0, below)

@@ -260,3 +260,14 @@ def test_repr_and_source_describe_the_program() -> None:
     compile(program.source, "<source>", "exec")  # it is Python
     assert "def forward(x, P, check):" in program.source
     assert "def backward(tape, seed):" in program.source
+
+
+def test_the_engine_and_nn_load_without_numpy() -> None:
+    """NumPy is imported when a program is compiled, not with `import autograd, nn`."""
+    import subprocess
+    import sys
+
+    code = "import autograd, nn, sys; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -10,6 +10,7 @@ and notes the samples whose values it must let the float forward judge.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..declaration import NARY
@@ -107,6 +108,12 @@ def write_forward(rows: Rows) -> Forward:
     for grp in p.groups:
         _group(rows, grp, fw, lines)
     out = rows.gather(p.graph.outputs, lines, fw.tape)
+    body = "\n".join(lines)
+    for row, name in sorted(rows.aliases.items()):  # a parameter's own name, where used
+        if not re.search(rf"\b{name}\b", body.replace(f"    {name} = P[", "", 1)):
+            lines.remove(f"    {name} = P[{row}:{row + 1}]")
+            fw.tape.remove(name)
+            del rows.aliases[row]
     lines.append(f"    return {out}, ({', '.join(fw.tape)},)")
     fw.text = "\n".join(lines)
     return fw

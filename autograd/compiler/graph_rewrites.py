@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..declaration import Op
@@ -32,23 +32,28 @@ __all__ = ["Graph", "Node", "graph_of", "simplify"]
 ADD, SUM, MUL, DOT = BY_NAME["add"], BY_NAME["sum"], BY_NAME["mul"], BY_NAME["dot"]
 
 
-@dataclass(eq=False)
 class Node:
     """A node of the working graph. ``batched``: depends on an input (its value differs
-    from sample to sample); ``shared`` nodes are computed once per call."""
+    from sample to sample); the others are shared by the batch, computed once per call."""
 
-    id: int
-    role: str  # 'input', 'param', 'const', 'op'
-    value: float
-    label: str = ""
-    op: Op | None = None
-    args: list[int] = field(default_factory=list)
-    constant: float | None = None
-    arg: int = -1
-    position: int = 0
-    param: int = -1
-    batched: bool = False
-    grads: list[float] = field(default_factory=list)  # local derivatives at the trace
+    __slots__ = ("id", "role", "value", "label", "op", "args", "constant", "arg", "position",
+                 "param", "batched")
+
+    def __init__(self, id: int, role: str, value: float, label: str = "",
+                 op: Op | None = None, args: list[int] | None = None,
+                 constant: float | None = None, arg: int = -1, position: int = 0,
+                 param: int = -1, batched: bool = False) -> None:
+        self.id = id
+        self.role = role  # 'input', 'param', 'const', 'op'
+        self.value = value
+        self.label = label
+        self.op = op
+        self.args = [] if args is None else args
+        self.constant = constant
+        self.arg = arg
+        self.position = position
+        self.param = param
+        self.batched = batched
 
 
 @dataclass
@@ -71,7 +76,8 @@ class Graph:
         return max(self.nodes) + 1
 
 
-def _local_grads(n: Node, nodes: dict[int, Node]) -> list[float]:
+def local_grads(n: Node, nodes: dict[int, Node]) -> list[float]:
+    """The local derivatives of op node ``n`` at the values of the trace (floats)."""
     assert n.op is not None
     xs = [nodes[a].value for a in n.args]
     try:
@@ -104,11 +110,13 @@ def graph_of(t: Trace) -> Graph:
 def _prune(g: Graph) -> None:
     """Drop the nodes no output depends on."""
     live = set(g.outputs)
+    nodes = g.nodes
     for k in reversed(g.order):
         if k in live:
-            live.update(g.nodes[k].args)
-    g.order = [k for k in g.order if k in live]
-    g.nodes = {k: g.nodes[k] for k in g.order}
+            live.update(nodes[k].args)
+    if len(live) < len(g.order):
+        g.order = [k for k in g.order if k in live]
+        g.nodes = {k: nodes[k] for k in g.order}
 
 
 def _common_subexpressions(g: Graph) -> None:
@@ -199,18 +207,15 @@ def _dots(g: Graph) -> None:
 
 
 def simplify(g: Graph, fuse: bool) -> Graph:
-    """Rewrite ``g`` in place (see the module docstring); with ``fuse=False`` only the
-    local derivatives at the trace are filled in."""
+    """Rewrite ``g`` in place (see the module docstring); nothing without ``fuse``."""
     if fuse:
         _common_subexpressions(g)
         _sums(g)
         _dots(g)
-    for k in g.order:
-        n = g.nodes[k]
-        if n.role == "op":
-            if n.op is SUM or n.op is DOT:  # rewritten: recompute its value from its inputs
+        for k in g.order:
+            n = g.nodes[k]
+            if n.op is SUM or n.op is DOT:  # rewritten: its value from its inputs
                 n.value = n.op.kind.forward(n.op, [g.nodes[a].value for a in n.args])
-            n.grads = _local_grads(n, g.nodes)
     return g
 
 

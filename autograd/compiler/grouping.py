@@ -163,6 +163,8 @@ def _layout(g: Graph, t: Trace, groups: list[Group], fuse: bool) -> Plan:
 
     def claim(ids: list[int]) -> None:
         """Give the parameters ``ids`` consecutive rows of P, in this order, if none has one."""
+        if g.nodes[ids[0]].role != "param":
+            return
         params = [g.nodes[a].param for a in ids]
         if all(g.nodes[a].role == "param" for a in ids) and len(set(params)) == len(params) \
                 and not any(p in param_row for p in params):

@@ -25,7 +25,7 @@ import numpy as np
 from ..declaration import BINARY, NARY, UNARY, UNARY_CONST, Op
 from ..elementary import sigmoid
 from .expressions import Expr, Unrenderable, as_text, render
-from .graph_rewrites import Graph
+from .graph_rewrites import Graph, local_grads
 
 __all__ = ["Lowered", "Namespace", "lower", "stacked"]
 
@@ -165,7 +165,7 @@ def probe(g: Graph, op: Op, ids: Sequence[int], c: Any) -> Probe:
     nodes = [g.nodes[k] for k in ids]
     n_args = len(nodes[0].args)
     cols = np.array([[g.nodes[a].value for a in nd.args] for nd in nodes]).T  # (n_args, k)
-    grads = np.array([nd.grads for nd in nodes]).T
+    grads = np.array([local_grads(nd, g.nodes) for nd in nodes]).T
     out = np.array([[nd.value for nd in nodes]])
     scale = np.abs(out) + np.abs(cols).sum(axis=0)
     if op.kind is NARY:

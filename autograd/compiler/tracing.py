@@ -44,19 +44,24 @@ class Arg:
         return 1 if self.width is None else self.width
 
 
-@dataclass
 class TNode:
     """One node of a traced graph. ``role`` is 'input', 'param', 'const' or 'op'."""
 
-    role: str
-    value: float
-    label: str = ""
-    op: Op | None = None
-    args: tuple[int, ...] = ()
-    constant: float | None = None
-    arg: int = -1  # inputs: which argument, and which number of it
-    position: int = 0
-    param: int = -1  # parameters: the index in Trace.params
+    __slots__ = ("role", "value", "label", "op", "args", "constant", "arg", "position",
+                 "param")
+
+    def __init__(self, role: str, value: float, label: str = "", op: Op | None = None,
+                 args: tuple[int, ...] = (), constant: float | None = None, arg: int = -1,
+                 position: int = 0, param: int = -1) -> None:
+        self.role = role
+        self.value = value
+        self.label = label
+        self.op = op
+        self.args = args
+        self.constant = constant
+        self.arg = arg  # inputs: which argument, and which number of it
+        self.position = position
+        self.param = param  # parameters: the index in Trace.params
 
 
 @dataclass
@@ -233,28 +238,29 @@ def record(args: tuple[Arg, ...], outputs: list[Value], single: bool,
 
 def _node(node: Value, index: dict[int, int], where: dict[int, tuple[int, int]],
           chosen: Params | None, found: list[Value], name: str) -> TNode:
-    if isinstance(node, ClosureNode) and node._prev:
-        raise _closure_error(node, name)
     value = node.data
-    if type(value) is not float and not is_real(value):
-        raise CompileError(f"{name}: a node{' ' + repr(node.label) if node.label else ''} "
-                           f"holds {type(value).__name__} {preview(value)} in .data; .data "
-                           f"must be a number")
-    value = float(value)
+    if type(value) is not float:
+        if not is_real(value):
+            raise CompileError(f"{name}: a node{' ' + repr(node.label) if node.label else ''} "
+                               f"holds {type(value).__name__} {preview(value)} in .data; "
+                               f".data must be a number")
+        value = float(value)
+    label = node.label
     if node.is_leaf:
-        if id(node) in where:
-            arg, position = where[id(node)]
-            return TNode("input", value, node.label, arg=arg, position=position)
-        if chosen is not None and id(node) in chosen.index:
-            return TNode("param", value, node.label, param=chosen.index[id(node)])
+        key = id(node)
+        if key in where:
+            arg, position = where[key]
+            return TNode("input", value, label, arg=arg, position=position)
+        if chosen is not None and key in chosen.index:
+            return TNode("param", value, label, param=chosen.index[key])
         if chosen is None:
             found.append(node)
-            return TNode("param", value, node.label, param=len(found) - 1)
-        return TNode("const", value, node.label)
+            return TNode("param", value, label, param=len(found) - 1)
+        return TNode("const", value, label)
     op = node.primitive
-    if op is None:  # a subclass of Value of the user's own, with parents
+    if op is None or isinstance(node, ClosureNode):  # a node of the user's own
         raise _closure_error(node, name)
-    return TNode("op", value, node.label, op=op, args=tuple(index[id(p)] for p in node._prev),
+    return TNode("op", value, label, op=op, args=tuple([index[id(p)] for p in node._prev]),
                  constant=node.constant)
 
 
