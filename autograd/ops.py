@@ -127,12 +127,16 @@ def _np() -> Any:
 
 def array_logsumexp(xs: Any) -> Any:
     """logsumexp over the first axis of ``xs`` (a list or stack of arrays), the float
-    forward's way: the largest m plus log1p of the sum of e**(x - m) over the others."""
+    forward's way: the largest m (Python's max: the first largest, NaN only when first)
+    plus log1p of the sum of e**(x - m) over the others."""
     np = _np()
     x = np.asarray(xs, dtype=float)
-    m = x.max(axis=0)
+    m, top = x[0], np.zeros(x.shape[1:], dtype=int)
+    for k in range(1, len(x)):
+        bigger = x[k] > m
+        m, top = np.where(bigger, x[k], m), np.where(bigger, k, top)
     e = np.exp(x - m)
-    np.put_along_axis(e, x.argmax(axis=0)[None], 0.0, axis=0)  # the largest is the 1
+    np.put_along_axis(e, top[None], 0.0, axis=0)  # the largest is the 1
     return np.where(np.isinf(m), m, m + np.log1p(e.sum(axis=0)))
 
 

@@ -116,3 +116,23 @@ def test_compile_takes_true_or_false() -> None:
     with pytest.raises(TypeError, match=r"fit\(compile\) needs True or False"):
         nn.fit(nn.MLP(2, [1], seed=0), X, y, epochs=1, verbose=False,
                compile="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.deep
+def test_the_moons_demo_runs_compiled_with_the_same_numbers(tmp_path: Any) -> None:
+    """`python demos/moons.py --quick --compile` prints the eager run's losses, step by step."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parent.parent / "demos" / "moons.py"
+    outs = []
+    for flags in ([], ["--compile"]):
+        done = subprocess.run([sys.executable, str(demo), "--quick", "--out", str(tmp_path),
+                               *flags], capture_output=True, text=True, check=True)
+        outs.append(done.stdout)
+    losses = [re.findall(r"loss \(SVM \+ L2\) (\S+)", out) for out in outs]
+    assert losses[0] and losses[0] == losses[1]
+    assert "compiled (autograd.compile)" in outs[1]
+    assert "final accuracy 100%" in outs[1] or "check: final accuracy" in outs[1]

@@ -18,6 +18,7 @@ import pytest
 from compiled_checks import check_compiled, samples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_ops import REFERENCE, Reference
 
 import nn
 from autograd import Op, Value
@@ -115,3 +116,65 @@ def test_a_model_compiles_to_one_matrix_product_per_layer() -> None:
     assert "np.where(" in program.forward_source  # the ReLUs, one line per layer
     X, _ = nn.data.make_moons(50, noise=0.1, seed=1)
     np.testing.assert_allclose(program(X), [model(x).data for x in X], rtol=1e-12, atol=1e-14)
+
+
+def _user_ops() -> list[Op]:
+    """Ops declared the way a user would: one with a NumPy forward and a derivative written
+    with autograd.elementary, one with float functions only (math), one n-ary."""
+    from autograd import defop
+    from autograd.domains import POSITIVE
+    from autograd.elementary import exp as eexp
+    from autograd.elementary import recip
+
+    return [
+        defop("softsign_u", lambda x: x / (1 + abs(x)),
+              lambda x, out: recip((1 + abs(x)) * (1 + abs(x))),
+              array_forward=lambda x: x / (1 + abs(x)), replace=True),
+        defop("log1p_u", math.log1p, lambda x, out: 1 / (1 + x) if x > -1 else math.nan,
+              domain=POSITIVE, replace=True),
+        defop("smooth_max_u", lambda xs: math.log(math.fsum(math.exp(x) for x in xs)),
+              lambda xs, out: [eexp(x - out) for x in xs], kind="nary", replace=True),
+    ]
+
+
+def _lse(xs: list[float]) -> float:
+    top = max(xs)
+    return top + math.log(math.fsum(math.exp(x - top) for x in xs))
+
+
+# Their values and partials from the calculus, for the error scales (reference_ops).
+USER_REFERENCE = {
+    "softsign_u": Reference(lambda v, c: v[0] / (1 + abs(v[0])),
+                            lambda v, c: [1 / (1 + abs(v[0])) ** 2]),
+    "log1p_u": Reference(lambda v, c: math.log1p(v[0]), lambda v, c: [1 / (1 + v[0])]),
+    "smooth_max_u": Reference(lambda v, c: _lse(v),
+                              lambda v, c: [math.exp(x - _lse(v)) for x in v]),
+}
+
+
+def test_ops_of_your_own_compile_on_random_graphs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd import undefop
+
+    for name, ref in USER_REFERENCE.items():
+        monkeypatch.setitem(REFERENCE, name, ref)
+    ops = _user_ops()
+    try:
+        for op in ops:
+            strategy = expressions(featuring=op, max_magnitude=50.0)
+
+            @settings(PER_OP, max_examples=max(10, PER_OP.max_examples))
+            @given(expr=strategy, params=st.lists(st.booleans(), min_size=3, max_size=3),
+                   seed=st.integers(0, 2**16))
+            def check(expr: object, params: list[bool], seed: int) -> None:
+                n = expr.n_inputs  # type: ignore[attr-defined]
+                is_param = params[:n]
+                if all(is_param):
+                    is_param[0] = False
+                batch = samples(expr.point, 4, seed, 1e-3)  # type: ignore[attr-defined]
+                for fuse in (True, False):
+                    check_compiled(expr, is_param, fuse, batch)  # type: ignore[arg-type]
+
+            check()
+    finally:
+        for op in ops:
+            undefop(op.name)

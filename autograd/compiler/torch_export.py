@@ -91,8 +91,12 @@ class _TorchNumpy:
 
 def _torch_logsumexp(torch: Any) -> Callable[[Any], Any]:
     def logsumexp(x: Any) -> Any:
-        """The engine's logsumexp on tensors: the largest plus log1p of the others."""
-        m, top = x.max(dim=0)
+        """The engine's logsumexp on tensors: the largest (the first, as Python's max)
+        plus log1p of the others."""
+        m, top = x[0], torch.zeros(x.shape[1:], dtype=torch.long, device=x.device)
+        for k in range(1, x.shape[0]):
+            bigger = x[k] > m
+            m, top = torch.where(bigger, x[k], m), torch.where(bigger, k, top)
         e = torch.exp(x - m).scatter(0, top.unsqueeze(0), 0.0)
         return torch.where(torch.isinf(m), m, m + torch.log1p(e.sum(dim=0)))
 
