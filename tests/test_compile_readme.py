@@ -6,6 +6,8 @@ import re
 from itertools import zip_longest
 from pathlib import Path
 
+from test_compile import lecture_neuron
+
 import autograd
 from autograd import Value
 
@@ -25,22 +27,7 @@ def _body(source: str) -> list[str]:
 
 
 def side_by_side() -> str:
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-
-    def neuron(x1: Value, x2: Value) -> Value:
-        x1w1 = x1 * w1
-        x1w1.label = "x1w1"
-        x2w2 = x2 * w2
-        x2w2.label = "x2w2"
-        x1w1x2w2 = x1w1 + x2w2
-        x1w1x2w2.label = "x1w1x2w2"
-        n = x1w1x2w2 + b
-        n.label = "n"
-        o = n.tanh()
-        o.label = "o"
-        return o
-
+    _, neuron = lecture_neuron()
     program = autograd.compile(neuron, (Value(2.0, label="x1"), Value(0.0, label="x2")),
                                fuse=False)
     rows = [f"{'forward: top to bottom':<{WIDTH}}backward: the chain rule, last node first"]

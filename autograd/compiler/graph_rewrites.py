@@ -19,7 +19,6 @@ a topological order. :func:`simplify` rewrites it without changing what it compu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,10 +216,3 @@ def simplify(g: Graph, fuse: bool) -> Graph:
             if n.op is SUM or n.op is DOT:  # rewritten: its value from its inputs
                 n.value = n.op.kind.forward(n.op, [g.nodes[a].value for a in n.args])
     return g
-
-
-def input_counts(g: Graph, ids: Sequence[int]) -> int:
-    """The number of inputs the op nodes ``ids`` read (one number for all of them)."""
-    counts = {len(g.nodes[k].args) for k in ids}
-    assert len(counts) == 1
-    return counts.pop()

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..declaration import NARY, Op
+from ..declaration import Op
 from .graph_rewrites import Graph
 from .tracing import Trace
 
@@ -220,7 +220,3 @@ def _layout(g: Graph, t: Trace, groups: list[Group], fuse: bool) -> Plan:
     for p, r in param_row.items():
         rows[r] = p
     return Plan(g, t, groups, inputs, P, K, loc, rows, consts, fuse, names)
-
-
-def is_nary(op: Op) -> bool:
-    return op.kind is NARY

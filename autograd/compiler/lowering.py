@@ -15,7 +15,6 @@ same arrays, gives the same numbers; called by its name otherwise.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -333,7 +332,3 @@ def lower(g: Graph, op: Op, ids: Sequence[int], c: Any, ns: Namespace,
         return found
 
     return Lowered(op, forward, deriv, forward_text, deriv_exprs, deriv_name, notes)
-
-
-def is_one(x: Any) -> bool:
-    return not isinstance(x, Expr) and float(x) == 1.0 and not math.isnan(float(x))
