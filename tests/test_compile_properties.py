@@ -178,3 +178,27 @@ def test_ops_of_your_own_compile_on_random_graphs(monkeypatch: pytest.MonkeyPatc
     finally:
         for op in ops:
             undefop(op.name)
+
+
+# Graphs the extended run found (each broke a version of the compiler): kept as examples.
+FOUND = [
+    # two n-ary groups whose inputs lie in several arrays, one input read by every row
+    ("add(0, 0); dot(1, 1, 1, 0); dot(1, 1, 1, 1); add(3, 2)", (0.0,)),
+    ("sin(0); add(1, 1); add_const(1, c=0.0); add_const(3, c=1.0); sum(4, 2); sum(4, 4); "
+     "add(6, 5)", (0.0,)),
+    # one group's gradient rows read after a view of them was added into (add(v, v))
+    ("pow(1, 0); add(2, 2); add(3, 3); add(4, 4); add(5, 4); add(4, 5); sub(7, 6)",
+     (0.0, 1.0)),
+    # a matrix product whose inputs are one node twice
+    ("dot(1, 1, 0, 0); add(2, 2); add(3, 3)", (0.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize(("text", "point"), FOUND, ids=[str(i) for i in range(len(FOUND))])
+def test_graphs_found_by_the_extended_run(text: str, point: tuple[float, ...]) -> None:
+    from test_oracles import _expression
+
+    expr = _expression(text, point)
+    for is_param in ([False] * expr.n_inputs, [False] + [True] * (expr.n_inputs - 1)):
+        for fuse in (True, False):
+            check_compiled(expr, is_param, fuse, samples(point, 4, 0, 1e-3))

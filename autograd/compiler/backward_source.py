@@ -16,7 +16,7 @@ from ..declaration import NARY
 from .expressions import PRODUCT, Expr, as_text, binary
 from .forward_source import Forward
 from .grouping import Group, Space
-from .rows import Rows, Scatter, contiguous
+from .rows import Rows, Scatter, matrix_view
 
 __all__ = ["write_backward"]
 
@@ -88,8 +88,10 @@ def _matmul(rows: Rows, grp: Group, fw: Forward, sc: Scatter, lines: list[str],
     at = [[rows.plan.loc[k][1] for k in row] for row in entries]
     flat = [r for row in at for r in row]
     target = sc._ensure(space)
-    if contiguous(flat):
-        lines.append(f"    {target}[{flat[0]}:{flat[-1] + 1}, 0] += ({g} @ {a}.T).ravel()")
+    view = matrix_view(target, at, space.rows)
+    if view:  # a view of the gradient array: adding into it adds into its rows
+        lines.append(f"    g{mat} = {view}")
+        lines.append(f"    g{mat} += {g} @ {a}.T")
     elif len(set(flat)) == len(flat):
         lines.append(f"    {target}[{rows.index(at)}, 0] += {g} @ {a}.T")
     else:

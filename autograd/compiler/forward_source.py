@@ -17,7 +17,7 @@ from ..declaration import NARY
 from ..domains import Domain
 from .expressions import Expr
 from .grouping import Group
-from .rows import Rows, contiguous
+from .rows import Rows, matrix_view
 
 __all__ = ["Forward", "write_forward"]
 
@@ -45,13 +45,9 @@ def _matrix(rows: Rows, grp: Group, lines: list[str], tape: list[str]) -> str | 
         return None
     (space,) = spaces
     at = [[rows.plan.loc[k][1] for k in row] for row in entries]
-    flat = [r for row in at for r in row]
     name = rows.fresh("W")
-    m, n = len(at), len(at[0])
-    if contiguous(flat):
-        lines.append(f"    {name} = {space.name}[{flat[0]}:{flat[-1] + 1}, 0].reshape({m}, {n})")
-    else:
-        lines.append(f"    {name} = {space.name}[{rows.index(at)}, 0]")
+    view = matrix_view(space.name, at, space.rows)
+    lines.append(f"    {name} = {view or f'{space.name}[{rows.index(at)}, 0]'}")
     tape.append(name)
     return name
 

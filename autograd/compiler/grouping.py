@@ -10,7 +10,7 @@ one array operation computes side by side: the 16 ReLUs of a layer are one
 broadcasts over the batch.
 
 Dot nodes that read the same inputs with weights shared across the batch form a matrix
-product: ``W @ x``, with W the rows of ``P`` laid out in the matrix's order. Without
+product: ``W @ x``, with W read from the rows of ``P`` (a view where they lie in order). Without
 fusion every node is a group of its own: one array operation per node.
 """
 
@@ -157,34 +157,12 @@ def _layout(g: Graph, t: Trace, groups: list[Group], fuse: bool) -> Plan:
     inputs = [Space(a.name, a.rows, True, "input", i) for i, a in enumerate(t.args)]
     loc: dict[int, tuple[Space, int]] = {}
     consts: list[float] = []
-    param_row: dict[int, int] = {}  # trace parameter -> row of P
     K = Space("K", 0, False, "K")
     P = Space("P", 0, False, "P")
-
-    def claim(ids: list[int]) -> None:
-        """Give the parameters ``ids`` consecutive rows of P, in this order, if none has one."""
-        if g.nodes[ids[0]].role != "param":
-            return
-        params = [g.nodes[a].param for a in ids]
-        if all(g.nodes[a].role == "param" for a in ids) and len(set(params)) == len(params) \
-                and not any(p in param_row for p in params):
-            for p in params:
-                param_row[p] = len(param_row)
-
-    # Matrices read per sample first: they are read at every call, and a matrix whose
-    # rows lie in order in P is a view, not a copy.
-    for grp in sorted(groups, key=lambda grp: not grp.batched):
-        if grp.matmul is not None:
-            claim([a for row in grp.matmul[2] for a in row])
-        for slot in grp.slots:
-            claim(slot)
-    for k in g.order:
-        n = g.nodes[k]
-        if n.role == "param" and n.param not in param_row:
-            param_row[n.param] = len(param_row)
-    for p in range(len(t.params)):  # given as params= but not reached: gradient 0
-        if p not in param_row:
-            param_row[p] = len(param_row)
+    # P holds the parameters in their own order (params=, or the order the graph reaches
+    # them): a model's parameters come layer by layer, neuron by neuron, so a layer's
+    # weights are a strided view of P (rows.py), and a penalty over all of them is P.
+    param_row = {p: p for p in range(len(t.params))}
     names: dict[int, str] = {}
     for k in g.order:
         n = g.nodes[k]

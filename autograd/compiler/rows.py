@@ -20,7 +20,7 @@ from .expressions import ATOM, Expr
 from .grouping import Plan, Space
 from .lowering import Lowered, Namespace, lower
 
-__all__ = ["Rows", "contiguous"]
+__all__ = ["Rows", "contiguous", "matrix_view", "strided"]
 
 Run = tuple[Space, int, int, list[int]]  # space, first position, end position, rows there
 _VIEW = re.compile(r"^[A-Za-z_]\w*(\[[^\]]*\])?$")
@@ -28,6 +28,35 @@ _VIEW = re.compile(r"^[A-Za-z_]\w*(\[[^\]]*\])?$")
 
 def contiguous(rows: Sequence[int]) -> bool:
     return all(b == a + 1 for a, b in zip(rows, rows[1:]))
+
+
+def strided(rows: Sequence[int]) -> str | None:
+    """``a:b:s`` when ``rows`` are every s-th row from a (s > 1), else None."""
+    if len(rows) < 2 or rows[1] - rows[0] < 2:
+        return None
+    step = rows[1] - rows[0]
+    if any(b - a != step for a, b in zip(rows, rows[1:])):
+        return None
+    return f"{rows[0]}:{rows[-1] + 1}:{step}"
+
+
+def matrix_view(name: str, at: list[list[int]], height: int) -> str | None:
+    """A view of the column array ``name`` (``height`` rows) as the matrix whose entry
+    (i, j) is row ``at[i][j]``: rows of a matrix stored one after another, each possibly
+    followed by other values (a neuron's weights, then its bias). None if there is none."""
+    m, n = len(at), len(at[0])
+    a = at[0][0]
+    flat = [r for row in at for r in row]
+    if contiguous(flat):
+        return f"{name}[{a}:{flat[-1] + 1}, 0].reshape({m}, {n})"
+    if m < 2:
+        return None
+    step = at[1][0] - a
+    if step < n or a + m * step > height:
+        return None
+    if any(at[i][j] != a + i * step + j for i in range(m) for j in range(n)):
+        return None
+    return f"{name}[{a}:{a + m * step}, 0].reshape({m}, {step})[:, :{n}]"
 
 
 class Rows:
@@ -98,6 +127,9 @@ class Rows:
             return f"{name}[{rows[0]}:{rows[0] + 1}]", True  # one row, broadcast to all
         if contiguous(rows):
             return f"{name}[{rows[0]}:{rows[-1] + 1}]", True
+        every = strided(rows)
+        if every:
+            return f"{name}[{every}]", True
         return f"{name}[{self.index(rows)}]", False
 
     def gather(self, srcs: Sequence[int], lines: list[str], tape: list[str],
@@ -133,7 +165,8 @@ class Rows:
             else:
                 text = f"{space.name}[{self.index(rows)}]"
         else:
-            parts = ", ".join(self.gather(slot, lines, tape) for slot in slots)
+            parts = ", ".join(self.gather(slot, lines, tape, broadcast=False)
+                              for slot in slots)
             if len({self.plan.loc[slot[0]][0].batched for slot in slots}) > 1:
                 text = f"np.stack(np.broadcast_arrays({parts}))"
             else:
@@ -234,6 +267,8 @@ class Scatter:
             lines.append(f"    {g}[{rows[0]}:{rows[0] + 1}] += {part}.sum(axis=0, keepdims=True)")
         elif contiguous(rows):
             lines.append(f"    {g}[{rows[0]}:{rows[-1] + 1}] += {part}")
+        elif strided(rows):
+            lines.append(f"    {g}[{strided(rows)}] += {part}")
         elif len(set(rows)) == len(rows):
             lines.append(f"    {g}[{self.rows.index(rows)}] += {part}")
         else:
