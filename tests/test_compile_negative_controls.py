@@ -155,3 +155,81 @@ def test_common_subexpressions_that_ignore_the_constant_are_caught(
                expr=props.expressions(ops=["add_const", "mul_const", "mul", "tanh"],
                                       n_inputs=1),
                seed=st.integers(0, 2**16))()
+
+
+def test_a_wrong_convention_at_a_kink_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """relu'(0) = 1 in the compiled program (PyTorch's and the engine's is 0)."""
+    import test_compile_edges as edges
+
+    lower = rows.lower
+    relu = BY_NAME["relu"]
+
+    def wrong(*args: Any) -> Lowered:
+        low = lower(*args)
+        if low.op is relu:
+            low.deriv_exprs = (  # type: ignore[method-assign]
+                lambda operands, out, c: [Expr(f"np.where({operands[0].text} >= 0, 1.0, 0.0)")])
+        return low
+
+    monkeypatch.setattr(rows, "lower", wrong)
+    with pytest.raises(AssertionError):
+        edges.test_compiled_ops_match_eager_at_their_edges(relu)
+
+
+def test_a_fit_whose_compiled_gradient_is_off_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    import test_compile_fit as fits
+
+    import nn.compiled_batches as cb
+
+    backward = cb.CompiledBatches.backward
+
+    def wrong(self: Any, outputs: list[Any]) -> None:
+        for o in outputs:
+            o.grad *= 1.001  # a gradient one part in a thousand off
+        backward(self, outputs)
+
+    monkeypatch.setattr(cb.CompiledBatches, "backward", wrong)
+    with pytest.raises(AssertionError):
+        fits.test_the_moons_demo_has_the_same_history_compiled()
+
+
+def test_a_check_that_compares_nothing_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    import test_compile as api
+
+    import autograd.compiler.program as program
+
+    monkeypatch.setattr(program, "same", lambda a, b: True)
+    monkeypatch.setattr(program.Program, "_compare_numbers", lambda *args: None)
+    with pytest.raises(pytest.fail.Exception, match="DID NOT RAISE"):
+        api.test_a_branch_on_data_is_found_by_check()
+
+
+@pytest.mark.torch
+def test_a_wrong_torch_export_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exported program with where's branches swapped (relu's forward, at least)."""
+    pytest.importorskip("torch")
+    import test_compile_torch as exported
+
+    import autograd.compiler.torch_export as torch_export
+
+    where = torch_export._TorchNumpy.where
+    monkeypatch.setattr(torch_export._TorchNumpy, "where",
+                        lambda self, cond, a, b: where(self, cond, b, a))
+    import torch
+
+    with pytest.raises(AssertionError):
+        _rerun(exported.test_exported_dags_equal_the_compiled_program, suite=props.PER_OP,
+               data=st.data())(torch=torch, op=BY_NAME["relu"])
+
+
+@pytest.mark.deep
+def test_the_sympy_oracle_catches_a_doubled_compiled_derivative(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import test_compile_oracles as oracles
+    from test_oracles import ORACLE_SETTINGS
+
+    op = BY_NAME["tanh"]
+    double_the_compiled_derivative(monkeypatch, op)
+    with pytest.raises(AssertionError):
+        _rerun(oracles.test_compiled_dags_match_exact_sympy, suite=ORACLE_SETTINGS,
+               data=st.data())(op=op)
