@@ -9,6 +9,7 @@ and returns the inputs'. ``program.check(...)`` runs the function eagerly and co
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import math
 from collections.abc import Callable, Sequence
@@ -30,6 +31,8 @@ from .rows import Rows
 from .tracing import Trace, describe, record, run, same, signature
 
 __all__ = ["Program", "Run"]
+
+_NUMBERS = itertools.count(1)
 
 
 def _define(text: str, name: str, ns: dict[str, Any], where: str) -> Callable[..., Any]:
@@ -157,7 +160,7 @@ class Program:
         self._order = np.argsort(np.asarray(rows.plan.param_rows, dtype=np.intp))
         self._signature = signature(trace)
         self._name = trace.name
-        self._where = f"<compiled {trace.name}>"
+        self._where = f"<compiled {trace.name} #{next(_NUMBERS)}>"  # tracebacks show it
         self._forward = _define(fw.text, "forward", rows.ns, self._where + " forward")
         self._backwards: dict[tuple[bool, bool], Callable[..., Any]] = {}
 
