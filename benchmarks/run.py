@@ -184,6 +184,25 @@ def bench_trace(rounds: int) -> list[float]:
     return out
 
 
+def bench_fit(rounds: int) -> Times:
+    """The moons demo's training, 100 epochs through nn.fit, eager and compile=True,
+    alternating (each from fresh weights; compile=True includes tracing and its check)."""
+    X, labels = nn.data.make_moons(100, noise=0.1, seed=1)
+    y = [2 * t - 1 for t in labels]
+    times: Times = {"nn.fit": [], "nn.fit(compile=True)": []}
+    for _ in range(rounds):
+        for name, flag in (("nn.fit", False), ("nn.fit(compile=True)", True)):
+            model = nn.MLP(2, [16, 16, 1], seed=1)
+            optimizer = nn.SGD(model, lr=1.0)
+            schedule = nn.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
+            gc.collect()
+            start = time.perf_counter()
+            nn.fit(model, X, y, loss="hinge", l2=1e-4, optimizer=optimizer, scheduler=schedule,
+                   epochs=100, verbose=False, compile=flag)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def split_moons(rounds: int) -> tuple[Times, int]:
     """Where the eager step goes: each phase per round, and the number of interior nodes.
     ``backward`` excludes the topological sort, timed on its own on the same graph."""
@@ -316,6 +335,12 @@ def main(argv: list[str] | None = None) -> None:
     times, first = alternate(contenders(), rounds)
     report_moons(times, first)
     report_targets(times, bench_trace(rounds))
+    fits = bench_fit(2 if args.quick else 5)
+    eager = fits["nn.fit"]
+    print("\n| the moons demo's 100 steps through nn.fit | min / median | eager's time / its |")
+    print("|---|---|---|")
+    for name, ts in fits.items():
+        print(f"| {name} | {min(ts):.2f} / {statistics.median(ts):.2f} s | {spread(eager, ts)} |")
 
     phases, nodes = split_moons(max(3, rounds // 3))
     step = sum(statistics.median(ts) for ts in phases.values())
