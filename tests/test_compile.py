@@ -271,3 +271,18 @@ def test_the_engine_and_nn_load_without_numpy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_compilers_docstring_examples_run() -> None:
+    import doctest
+    import importlib
+    import pkgutil
+
+    import autograd.compiler
+
+    names = ["autograd.compiler"] + [m.name for m in pkgutil.iter_modules(
+        autograd.compiler.__path__, "autograd.compiler.")]
+    for name in names:
+        result = doctest.testmod(importlib.import_module(name), verbose=False,
+                                 optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, name

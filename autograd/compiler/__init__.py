@@ -9,7 +9,7 @@ array([0.    , 0.4621, 0.7616])
 >>> run = program.forward(np.array([0.0, 1.0, 2.0]))
 >>> grad_x = run.backward()           # adds d(sum of outputs)/dw into w.grad
 >>> round(w.grad, 4), grad_x.round(4)
-(1.2066, array([0.5   , 0.3932, 0.2100]))
+(1.6264, array([0.5   , 0.3932, 0.21  ]))
 
 The function takes Values and may close over parameters (a model's weights); the
 program reads their ``.data`` afresh at each call and adds their gradients, summed
