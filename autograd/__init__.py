@@ -11,8 +11,8 @@ The layers, each importing only those before it: numbers, domains and modes
 (``real_numbers``, ``domains``, ``modes``, ``scopes``, ``errors``) -> the engine
 (``engine``: Value and backward) -> declaring ops (``declaration``, ``op_nodes``,
 ``declare``) -> the built-in ops (``ops``, with ``elementary`` for derivatives) ->
-``differential_operators`` (grad, hessian), ``composites`` (softmax) -> ``render`` and
-``testing``, imported on first use.
+``differential_operators`` (grad, hessian), ``composites`` (softmax) -> ``render``,
+``testing`` and ``compiler`` (``compile``, which needs NumPy), imported on first use.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,8 @@ from .ops import OPS, dot, logsumexp, mean, sum  # declaring the ops builds Valu
 from .scopes import current_scope, scope, scope_kinds
 
 if TYPE_CHECKING:
-    from . import render, testing
+    from . import compiler, render, testing
+    from .compiler import CompileError, TraceMismatchError, compile
     from .render import (  # type: ignore[no-redef]
         DrawOptions,
         GraphTooLargeError,
@@ -53,7 +54,9 @@ _RENDER_NAMES = frozenset({
     "GraphTooLargeError", "GraphvizEngineError", "GraphvizEngineNotFound", "draw_dot",
     "explain", "render_text", "save", "to_svg", "to_html", "DrawOptions",
 })
-_SUBPACKAGES = frozenset({"render", "testing"})
+_SUBPACKAGES = frozenset({"render", "testing", "compiler"})
+# autograd.compile and its errors load NumPy: on first use too.
+_COMPILER_NAMES = frozenset({"compile", "CompileError", "TraceMismatchError"})
 
 
 def __getattr__(name: str) -> Any:
@@ -61,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from . import render
 
         return getattr(render, name)
+    if name in _COMPILER_NAMES:
+        from . import compiler
+
+        return getattr(compiler, name)
     if name in _SUBPACKAGES:
         import importlib
 
@@ -72,6 +79,7 @@ __all__ = [
     "AnomalyError",
     "ClosureDerivativeError",
     "ClosureNode",
+    "CompileError",
     "Domain",
     "DomainError",
     "DrawOptions",
@@ -82,8 +90,11 @@ __all__ = [
     "Kind",
     "OPS",
     "Op",
+    "TraceMismatchError",
     "Value",
     "atomic_write",
+    "compile",
+    "compiler",
     "current_scope",
     "declared_ops",
     "defop",

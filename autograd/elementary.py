@@ -4,7 +4,8 @@ An op's ``deriv`` is called with floats by ``backward()``, with the nodes themse
 when a derivative must be differentiable again (``grad(grad(f))``, ``hessian``) and
 with arrays by a compiled program. ``+ - * / **`` work on all three; for the rest use
 these instead of :mod:`math`: a float goes to :mod:`math`, a Value to its method (so
-the derivative becomes part of the graph), anything else to NumPy.
+the derivative becomes part of the graph), anything else to NumPy (an array's own
+``.data`` is a buffer, so a Value is told apart by its type, not by that attribute).
 
 >>> from autograd import Value
 >>> from autograd.elementary import exp
@@ -17,6 +18,8 @@ from __future__ import annotations
 import math
 import numbers
 from typing import Any
+
+from .engine import Value
 
 __all__ = ["cos", "dpow_dbase", "dpow_dexponent", "dsigmoid", "dtanh", "exp", "log", "power",
            "recip", "sigmoid", "sin", "step"]
@@ -115,13 +118,14 @@ def dsigmoid(x: Any, out: Any) -> Any:
             return out * (1.0 - out)
         e = math.exp(-abs(x))
         return e / ((1.0 + e) * (1.0 + e))
-    if hasattr(out, "data"):
+    if isinstance(out, Value):
         if out.data <= 0.5:
             return out * (1.0 - out)
         return out * sigmoid(-x)
+    low = out <= 0.5  # the operands first: an object that refuses them imports nothing
     np = _numpy()
     e = np.exp(-np.abs(x))
-    return np.where(out <= 0.5, out * (1.0 - out), e / ((1.0 + e) * (1.0 + e)))
+    return np.where(low, out * (1.0 - out), e / ((1.0 + e) * (1.0 + e)))
 
 
 def dtanh(x: Any, out: Any) -> Any:
@@ -136,12 +140,13 @@ def dtanh(x: Any, out: Any) -> Any:
             return 1.0 - out * out
         e = math.exp(-2.0 * abs(x))
         return 4.0 * e / ((1.0 + e) * (1.0 + e))
-    if hasattr(out, "data"):
+    if isinstance(out, Value):
         if -0.9 < out.data < 0.9:
             return 1.0 - out * out
         return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
+    tail = -2.0 * abs(x)  # the operands first: an object that refuses them imports nothing
     np = _numpy()
-    e = np.exp(-2.0 * np.abs(x))
+    e = np.exp(tail)
     return np.where(np.abs(out) < 0.9, 1.0 - out * out, 4.0 * e / ((1.0 + e) * (1.0 + e)))
 
 
@@ -166,23 +171,32 @@ def power(x: Any, k: Any) -> Any:
 
 def dpow_dexponent(base: Any, out: Any) -> Any:
     """d/db base**b = base**b * log(base); 0 at base 0 (PyTorch's limit), NaN below 0."""
-    b = base.data if hasattr(base, "data") else base
+    b = base.data if isinstance(base, Value) else base
     if is_number(b):
         if b > 0:
             return out * log(base)
         return 0.0 if b == 0 else math.nan
+    positive = base > 0  # the operands first: an object that refuses them imports nothing
     np = _numpy()
-    safe = np.where(base > 0, base, 1.0)
-    return np.where(base > 0, out * np.log(safe), np.where(base == 0, 0.0, np.nan))
+    safe = np.where(positive, base, 1.0)
+    return np.where(positive, out * np.log(safe), np.where(base == 0, 0.0, np.nan))
 
 
 def dpow_dbase(base: Any, k: Any) -> Any:
     """d/dx x**k = k * x**(k-1); exactly 0 for k == 0, even at x == 0."""
-    return 0.0 if is_number(k) and k == 0 else k * power(base, k - 1)
+    if is_number(k):
+        return 0.0 if k == 0 else k * power(base, k - 1)
+    if isinstance(k, Value):  # the derivative is part of the graph
+        return k * power(base, k - 1)
+    # Arrays: where k == 0, k * 0**-1 would be 0 * inf = NaN. The operands first: an
+    # object that refuses them (a probe of the declaration) imports nothing.
+    zero, slope = k == 0, k * power(base, k - 1)
+    return _numpy().where(zero, 0.0, slope)
 
 
 def step(x: Any, below: Any = 0.0) -> Any:
     """Slope of a kinked function: 1 for x > 0, else ``below`` (PyTorch's choice at 0)."""
-    if is_number(x) or hasattr(x, "data"):
+    if is_number(x) or isinstance(x, Value):
         return 1.0 if x > 0 else below
-    return _numpy().where(x > 0, 1.0, below)
+    above = x > 0  # the operand first: an object that refuses it imports nothing
+    return _numpy().where(above, 1.0, below)

@@ -1,13 +1,16 @@
-"""Benchmark chainrule against micrograd and PyTorch (0-d tensors), in one process.
+"""Benchmark chainrule against micrograd, PyTorch and hand-written NumPy, in one process.
 
-    python benchmarks/run.py            # full run, prints a markdown table
-    python benchmarks/run.py --quick    # fewer repeats, smaller chain (a smoke run)
+    python benchmarks/run.py            # the full run (about ten minutes)
+    python benchmarks/run.py --quick    # a smoke run: few rounds, a shorter chain
 
 Set up once: ``pip install -e ".[bench]"`` (micrograd from PyPI); PyTorch is used
-when installed. Engines are timed alternately (A B A B ...), garbage is collected
-(untimed) before every timed run so one engine's garbage is not charged to
-another, and the table reports medians and ratios measured in this one run.
-Each engine keeps the cycle collector on while it runs, as a user's program does.
+when installed. Contenders alternate within every round (A B C ... A B C ...), with
+garbage collected (untimed) before each timed run so one contender's garbage is not
+charged to another; each keeps the cycle collector on, as a user's program does. Every
+figure is the min and the median over the rounds, and every comparison a ratio to a
+contender measured in the same run, given as "ratio of the mins - ratio of the
+medians": on a shared machine absolute times move from run to run, ratios far less.
+Fast contenders run ``BURST`` steps per round and report the time per step.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import moons_steps as ms  # noqa: E402
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
@@ -39,169 +45,170 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     torch = None  # type: ignore[assignment]
 
+BURST = 20  # steps per round for a contender that takes under a millisecond a step
+Times = dict[str, list[float]]
 
 # ---------------------------------------------------------------------------
-# 1. One step of micrograd's moons demo, with the notebook's training loop.
+# 1. One step of micrograd's moons demo, every contender.
 
 
-def _moons() -> tuple[list[list[float]], list[int]]:
-    X, y = nn.data.make_moons(100, noise=0.1, seed=1)
-    return [list(map(float, row)) for row in X], [1 if label > 0 else -1 for label in y]
+def _without_gc(step: ms.Step) -> ms.Step:
+    def run(k: int) -> float:
+        gc.disable()
+        try:
+            return step(k)
+        finally:
+            gc.enable()
+
+    return run
 
 
-def _no_mark(phase: str) -> None:
-    pass
-
-
-def micrograd_loop_step(
-    Value: Any, model: Any, X: list[list[float]], y: list[int], k: int,
-    mark: Callable[[str], None] = _no_mark,
-) -> Any:
-    """The notebook's loop, verbatim in spirit: only ``Value`` and ``model`` differ per engine.
-
-    ``mark(phase)`` is called as each phase ends (for the split of a step's time).
-    """
-    inputs = [list(map(Value, xrow)) for xrow in X]
-    scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    alpha = 1e-4
-    reg_loss = alpha * sum(p * p for p in model.parameters())
-    total_loss = data_loss + reg_loss
-    mark("forward")
-    model.zero_grad()
-    mark("zero_grad")
-    total_loss.backward()
-    mark("backward")
-    learning_rate = 1.0 - 0.9 * k / 100
-    for p in model.parameters():
-        p.data -= learning_rate * p.grad
-    mark("update")
-    return total_loss
-
-
-class _TorchScalarMLP:
-    """micrograd's MLP written with 0-d float64 tensors (one tensor per weight)."""
-
-    def __init__(self, nin: int, nouts: list[int], weights: list[float]) -> None:
-        sizes = [nin, *nouts]
-        it = iter(weights)
-        self.layers = []
-        for i in range(len(nouts)):
-            layer = []
-            for _ in range(sizes[i + 1]):
-                w = [torch.tensor(next(it), dtype=torch.float64, requires_grad=True)
-                     for _ in range(sizes[i])]
-                b = torch.tensor(next(it), dtype=torch.float64, requires_grad=True)
-                layer.append((w, b))
-            self.layers.append((layer, i != len(nouts) - 1))
-
-    def __call__(self, x: list[Any]) -> Any:
-        for layer, nonlin in self.layers:
-            out = []
-            for w, b in layer:
-                act = sum((wi * xi for wi, xi in zip(w, x)), b)
-                out.append(act.relu() if nonlin else act)
-            x = out
-        return x[0]
-
-    def parameters(self) -> list[Any]:
-        return [p for layer, _ in self.layers for w, b in layer for p in (*w, b)]
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = None
-
-
-def _torch_step(model: _TorchScalarMLP, X: list[list[float]], y: list[int], k: int) -> Any:
-    T = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
-    inputs = [list(map(T, xrow)) for xrow in X]
-    scores = list(map(model, inputs))
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-    total_loss = data_loss + reg_loss
-    model.zero_grad()
-    total_loss.backward()
-    lr = 1.0 - 0.9 * k / 100
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= lr * p.grad
-    return total_loss
-
-
-def _torch_vectorized(X: list[list[float]], y: list[int]) -> Callable[[int], Any]:
-    tX = torch.tensor(X, dtype=torch.float64)
-    ty = torch.tensor(y, dtype=torch.float64)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16), torch.nn.ReLU(),
-        torch.nn.Linear(16, 1),
-    ).double()
-
-    def step(k: int) -> Any:
-        scores = net(tX).squeeze(1)
-        loss = torch.relu(1 - ty * scores).mean()
-        loss = loss + 1e-4 * sum((p * p).sum() for p in net.parameters())
-        net.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            for p in net.parameters():
-                p -= (1.0 - 0.9 * k / 100) * p.grad
-        return loss
-
-    return step
-
-
-def _without_gc(step: Callable[[], Any]) -> Any:
-    gc.disable()
-    try:
-        return step()
-    finally:
-        gc.enable()
-
-
-def bench_moons(repeats: int) -> list[tuple[str, float]]:
-    X, y = _moons()
+def contenders() -> list[tuple[str, ms.Step, int]]:
+    """(name, step, steps per round), all from the same weights."""
+    X, y = ms.moons()
     ours = nn.MLP(2, [16, 16, 1], seed=1)
     weights = [p.data for p in ours.parameters()]
-    contenders: list[tuple[str, Callable[[int], Any]]] = [
-        ("chainrule", lambda k: micrograd_loop_step(autograd.Value, ours, X, y, k)),
-    ]
+    out: list[tuple[str, ms.Step, int]] = [
+        ("chainrule, nn.MLP (a dot node per neuron), micrograd's loop",
+         ms.make_eager(autograd.Value, ours, X, y), 1)]
     if mg_nn is not None:
-        theirs = mg_nn.MLP(2, [16, 16, 1])
-        for p, w in zip(theirs.parameters(), weights):
-            p.data = w
-        contenders.append(
-            ("micrograd", lambda k: micrograd_loop_step(mg_engine.Value, theirs, X, y, k))
-        )
-        # The same, with the cycle collector off during the step: how much of micrograd's
-        # time goes to collecting the reference cycles its closures make.
-        contenders.append(("micrograd, cycle collector off", lambda k: _without_gc(
-            lambda: micrograd_loop_step(mg_engine.Value, theirs, X, y, k))))
+        classes = ms.micrograd_classes(autograd.Value)
+        verbatim = ms.set_weights(classes.MLP(2, [16, 16, 1]), weights)
+        theirs = ms.set_weights(mg_nn.MLP(2, [16, 16, 1]), weights)
+        out += [
+            ("chainrule, micrograd's own nn.py classes (the same graph as micrograd)",
+             ms.make_eager(autograd.Value, verbatim, X, y), 1),
+            ("micrograd", ms.make_eager(mg_engine.Value, theirs, X, y), 1),
+            ("micrograd, cycle collector off during the step",
+             _without_gc(ms.make_eager(mg_engine.Value, ms.set_weights(
+                 mg_nn.MLP(2, [16, 16, 1]), weights), X, y)), 1),
+        ]
     if torch is not None:
         torch.set_num_threads(1)
-        tmodel = _TorchScalarMLP(2, [16, 16, 1], weights)
-        contenders.append(("PyTorch, 0-d tensors", lambda k: _torch_step(tmodel, X, y, k)))
-        contenders.append(("PyTorch, vectorized MLP", _torch_vectorized(X, y)))
-    times: dict[str, list[float]] = {name: [] for name, _ in contenders}
-    for k in range(repeats):
-        for name, step in contenders:
+        out += [("PyTorch, 0-d tensors (micrograd's loop)",
+                 ms.make_torch_scalars(torch, weights, X, y), 1),
+                ("PyTorch, vectorized (full-batch tensors)",
+                 ms.make_torch_vectorized(torch, weights, X, y), BURST)]
+    out += [("NumPy, forward + backward + SGD written by hand", ms.make_numpy(weights, X, y),
+             BURST),
+            ("chainrule compiled, one array operation per node",
+             ms.make_compiled(ms.set_weights(nn.MLP(2, [16, 16, 1], seed=1), weights), X, y,
+                              fuse=False), BURST),
+            ("chainrule compiled (autograd.compile), fused",
+             ms.make_compiled(ms.set_weights(nn.MLP(2, [16, 16, 1], seed=1), weights), X, y),
+             BURST)]
+    if mg_nn is not None:
+        classes = ms.micrograd_classes(autograd.Value)
+        model = ms.set_weights(classes.MLP(2, [16, 16, 1]), weights)
+        out.append(("chainrule compiled, micrograd's own classes (chains fused into matrix "
+                    "products)", ms.make_compiled(model, X, y), BURST))
+    return out
+
+
+def alternate(steps: list[tuple[str, ms.Step, int]], rounds: int) -> tuple[Times, dict]:
+    """Per contender, the time per step of each round; and the first round's losses."""
+    times: Times = {name: [] for name, _, _ in steps}
+    first: dict[str, float] = {}
+    for r in range(rounds):
+        for name, step, burst in steps:
             gc.collect()
             start = time.perf_counter()
-            step(k)
-            times[name].append(time.perf_counter() - start)
-    return [(name, statistics.median(ts)) for name, ts in times.items()]
+            for k in range(r * burst, (r + 1) * burst):
+                loss = step(k)
+                first.setdefault(name, loss)  # the very first step's loss
+            times[name].append((time.perf_counter() - start) / burst)
+    return times, first
 
 
-def split_moons(repeats: int) -> tuple[dict[str, float], int]:
-    """Where chainrule's moons step spends its time: medians per phase, and the node count.
+def spread(num: list[float], den: list[float]) -> str:
+    """num / den as 'ratio of the mins - ratio of the medians'."""
+    a = min(num) / min(den)
+    b = statistics.median(num) / statistics.median(den)
+    lo, hi = sorted((a, b))
+    digits = 3 if hi < 10 else 0 if hi >= 100 else 1
+    return f"{lo:.{digits}f}-{hi:.{digits}f}x" if f"{lo:.{digits}f}" != f"{hi:.{digits}f}" \
+        else f"{lo:.{digits}f}x"
 
-    ``backward`` is split further into the topological sort (timed on its own, on the
-    same graph) and the rest (resetting interior gradients and the chain-rule passes).
-    """
-    X, y = _moons()
+
+def ms_(ts: list[float]) -> str:
+    return f"{min(ts) * 1e3:.3g} / {statistics.median(ts) * 1e3:.3g} ms"
+
+
+def report_moons(times: Times, first: dict[str, float]) -> None:
+    base = "micrograd" if "micrograd" in times else None
+    vec = "PyTorch, vectorized (full-batch tensors)"
+    vec = vec if vec in times else None
+    print("| one moons step, MLP(2, [16, 16, 1]), 100 samples | min / median | micrograd's "
+          "time / it | it / PyTorch vectorized |")
+    print("|---|---|---|---|")
+    for name, ts in times.items():
+        speedup = spread(times[base], ts) if base else "-"
+        vs = spread(ts, times[vec]) if vec else "-"
+        print(f"| {name} | {ms_(ts)} | {speedup} | {vs} |")
+    losses = list(first.values())
+    agree = max(abs(a - losses[0]) for a in losses) / abs(losses[0])
+    print(f"\n(every contender's first loss is {losses[0]:.12g}, within {agree:.1g} relative: "
+          f"they take the same step)")
+
+
+def report_targets(times: Times, trace: list[float]) -> None:
+    fused = times["chainrule compiled (autograd.compile), fused"]
+    numpy = times["NumPy, forward + backward + SGD written by hand"]
+    print("\n| target (issue 12) | measured | met |")
+    print("|---|---|---|")
+    vec = times.get("PyTorch, vectorized (full-batch tensors)")
+    if vec is not None:
+        worst = max(min(fused) / min(vec), statistics.median(fused) / statistics.median(vec))
+        print(f"| compiled step <= 0.5x PyTorch's vectorized step | {spread(fused, vec)} | "
+              f"{'yes' if worst <= 0.5 else 'no'} |")
+    worst = max(min(fused) / min(numpy), statistics.median(fused) / statistics.median(numpy))
+    print(f"| compiled step within 3x of NumPy by hand | {spread(fused, numpy)} | "
+          f"{'yes' if worst <= 3 else 'no'} |")
+    eager = times["chainrule, nn.MLP (a dot node per neuron), micrograd's loop"]
+    print(f"| tracing + compiling once < 0.1 s | {ms_(trace)}, {spread(trace, eager)} an eager "
+          f"step | {'yes' if statistics.median(trace) < 0.1 else 'no'} |")
+
+
+def bench_trace(rounds: int) -> list[float]:
+    """autograd.compile of the moons objective: trace, fuse, write and compile the code."""
+    X, y = ms.moons()
     model = nn.MLP(2, [16, 16, 1], seed=1)
-    phases: dict[str, list[float]] = {}
+    out = []
+    for _ in range(rounds):
+        gc.collect()
+        start = time.perf_counter()
+        program = autograd.compile(ms.compiled_objective(model), (X[0], 1.0),
+                                   params=model.parameters())
+        program.backward_fn(False, False)  # the reverse sweep is written on first use
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def bench_fit(rounds: int) -> Times:
+    """The moons demo's training, 100 epochs through nn.fit, eager and compile=True,
+    alternating (each from fresh weights; compile=True includes tracing and its check)."""
+    X, labels = nn.data.make_moons(100, noise=0.1, seed=1)
+    y = [2 * t - 1 for t in labels]
+    times: Times = {"nn.fit": [], "nn.fit(compile=True)": []}
+    for _ in range(rounds):
+        for name, flag in (("nn.fit", False), ("nn.fit(compile=True)", True)):
+            model = nn.MLP(2, [16, 16, 1], seed=1)
+            optimizer = nn.SGD(model, lr=1.0)
+            schedule = nn.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
+            gc.collect()
+            start = time.perf_counter()
+            nn.fit(model, X, y, loss="hinge", l2=1e-4, optimizer=optimizer, scheduler=schedule,
+                   epochs=100, verbose=False, compile=flag)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def split_moons(rounds: int) -> tuple[Times, int]:
+    """Where the eager step goes: each phase per round, and the number of interior nodes.
+    ``backward`` excludes the topological sort, timed on its own on the same graph."""
+    X, y = ms.moons()
+    model = nn.MLP(2, [16, 16, 1], seed=1)
+    phases: Times = {}
     nodes = 0
     last = [0.0]
 
@@ -210,17 +217,16 @@ def split_moons(repeats: int) -> tuple[dict[str, float], int]:
         phases.setdefault(phase, []).append(now - last[0])
         last[0] = now
 
-    for k in range(repeats):
+    for k in range(rounds):
         gc.collect()
         last[0] = time.perf_counter()
-        loss = micrograd_loop_step(autograd.Value, model, X, y, k, mark)
+        loss = ms.loop_step(autograd.Value, model, X, y, k, mark)
         start = time.perf_counter()
         order = autograd.topological_order(loss)
         phases.setdefault("topological sort", []).append(time.perf_counter() - start)
         nodes = len(order)
-    split = {name: statistics.median(ts) for name, ts in phases.items()}
-    split["backward"] -= split["topological sort"]
-    return split, nodes
+    phases["backward"] = [b - s for b, s in zip(phases["backward"], phases["topological sort"])]
+    return phases, nodes
 
 
 # ---------------------------------------------------------------------------
@@ -235,38 +241,43 @@ def _chain(Value: Any, n: int) -> tuple[Any, Any]:
     return x, y
 
 
-def bench_chain(n: int, repeats: int) -> list[tuple[str, str]]:
-    rows = []
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
+def bench_chain(n: int, rounds: int) -> list[tuple[str, str]]:
+    def chainrule() -> None:
         x, y = _chain(autograd.Value, n)
         y.backward()
-        times.append(time.perf_counter() - start)
         assert x.grad == 1.0
-        del x, y
-    rows.append(("chainrule", f"{statistics.median(times):.2f} s"))
+
+    contenders: list[tuple[str, Callable[[], None]]] = [("chainrule", chainrule)]
+    if torch is not None:
+        m = min(n, 100_000)
+
+        def pytorch() -> None:
+            x = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+            y = x
+            for _ in range(m):
+                y = y * 1.0
+            y.backward()
+
+        contenders.append((f"PyTorch, 0-d tensors ({m:,} nodes, scaled to {n:,})", pytorch))
+    times: Times = {name: [] for name, _ in contenders}
+    for _ in range(rounds):
+        for name, run in contenders:
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            scale = n / min(n, 100_000) if name.startswith("PyTorch") else 1.0
+            times[name].append((time.perf_counter() - start) * scale)
+    rows = [(name, f"{min(ts):.2f} / {statistics.median(ts):.2f} s | "
+             f"{spread(ts, times['chainrule'])}") for name, ts in times.items()]
     if mg_engine is not None:
-        gc.collect()
         x, y = _chain(mg_engine.Value, n)
         try:
             y.backward()
-            rows.append(("micrograd", "completed"))
+            rows.append(("micrograd", "completed | -"))
         except RecursionError:
-            rows.append(("micrograd", "RecursionError (recursive topological sort)"))
+            rows.append(("micrograd", "RecursionError (recursive topological sort) | -"))
         del x, y
         gc.collect()
-    if torch is not None and n <= 200_000:
-        gc.collect()
-        start = time.perf_counter()
-        x = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
-        y = x
-        for _ in range(n):
-            y = y * 1.0
-        y.backward()
-        rows.append(("PyTorch, 0-d tensors", f"{time.perf_counter() - start:.2f} s"))
-        del x, y
     return rows
 
 
@@ -296,21 +307,6 @@ def bytes_per_node(Value: Any, n: int = 10_000) -> tuple[float, float, int]:
 
 
 # ---------------------------------------------------------------------------
-# 4. Draw + render a 2,000-node graph.
-
-
-def bench_render(repeats: int) -> list[tuple[str, dict[str, float]]]:
-    """draw_dot + layout to SVG for two ~2,000-Value shapes (see render_bench.py)."""
-    import render_bench
-
-    cases = [
-        ("micrograd MLP 3-24-24-1, one sample", lambda: render_bench.micrograd_mlp((3, 24, 24, 1))),
-        ("recurrence h = tanh(w h + x), 500 steps", lambda: render_bench.recurrence(500)),
-    ]
-    return [(name, render_bench.time_one(make, repeats)) for name, make in cases]
-
-
-# ---------------------------------------------------------------------------
 
 
 def _cpu_model() -> str:
@@ -326,40 +322,43 @@ def _cpu_model() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter chain")
+    parser.add_argument("--quick", action="store_true", help="few rounds, a shorter chain")
+    parser.add_argument("--only-moons", action="store_true", help="the moons tables alone")
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else 7
+    rounds = 3 if args.quick else 35
     chain_n = 100_000 if args.quick else 1_000_000
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-    print(f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.system()}; "
-          f"Python {platform.python_version()}; "
+    print(f"{_cpu_model()}, {os.cpu_count()} CPUs, {platform.system()}; load average "
+          f"{os.getloadavg()[0]:.1f}; Python {platform.python_version()}; "
           f"torch {getattr(torch, '__version__', 'not installed')}; "
-          f"micrograd {'installed' if mg_nn else 'not installed'}\n")
+          f"micrograd {'installed' if mg_nn else 'not installed'}; {rounds} rounds\n")
 
-    moons = bench_moons(repeats)
-    base = dict(moons)["chainrule"]
-    print("| one moons step (micrograd's loop, MLP(2, [16, 16, 1])) "
-          "| median | x chainrule's time |")
+    times, first = alternate(contenders(), rounds)
+    report_moons(times, first)
+    report_targets(times, bench_trace(rounds))
+    fits = bench_fit(2 if args.quick else 5)
+    eager = fits["nn.fit"]
+    print("\n| the moons demo's 100 steps through nn.fit | min / median | eager's time / its |")
     print("|---|---|---|")
-    for name, t in moons:
-        print(f"| {name} | {t * 1e3:.1f} ms | {t / base:.3g}x |")
+    for name, ts in fits.items():
+        print(f"| {name} | {min(ts):.2f} / {statistics.median(ts):.2f} s | {spread(eager, ts)} |")
 
-    split, nodes = split_moons(repeats)
-    step = sum(split.values())
-    print(f"\n| where chainrule's moons step goes ({nodes:,} interior nodes, {step * 1e3:.1f} ms) "
-          f"| median | share |")
+    phases, nodes = split_moons(max(3, rounds // 3))
+    step = sum(statistics.median(ts) for ts in phases.values())
+    print(f"\n| where the eager step goes ({nodes:,} interior nodes) | min / median | share |")
     print("|---|---|---|")
     names = {"forward": "forward pass (building the graph)", "zero_grad": "zero_grad",
              "topological sort": "topological sort",
              "backward": "backward: reset interior gradients + chain-rule passes",
              "update": "SGD update"}
     for phase in ("forward", "zero_grad", "topological sort", "backward", "update"):
-        print(f"| {names[phase]} | {split[phase] * 1e3:.2f} ms | {split[phase] / step:.0%} |")
+        ts = phases[phase]
+        print(f"| {names[phase]} | {ms_(ts)} | {statistics.median(ts) / step:.0%} |")
+    if args.only_moons:
+        return
 
-    print(f"\n| {chain_n:,}-node chain, build + backward | time |")
-    print("|---|---|")
-    for name, text in bench_chain(chain_n, 3 if not args.quick else 1):
+    print(f"\n| {chain_n:,}-node chain, build + backward | min / median | x chainrule |")
+    print("|---|---|---|")
+    for name, text in bench_chain(chain_n, 3 if args.quick else 5):
         print(f"| {name} | {text} |")
 
     print("\n| memory (tracemalloc, 10,000-step chain) | bytes/node built | after backward "
@@ -372,15 +371,15 @@ def main(argv: list[str] | None = None) -> None:
         built, after, cyclic = bytes_per_node(V)
         print(f"| {name} | {built:.0f} | {after:.0f} | {cyclic:,} |")
 
-    print("\n| draw + render to SVG (graphviz-pure) | Values | draw_dot | layout | total |")
-    print("|---|---:|---:|---:|---:|")
-    for name, r in bench_render(repeats):
-        print(f"| {name} | {r['values']:,.0f} | {r['build']:.2f} s | {r['render']:.2f} s "
-              f"| {r['total']:.2f} s |")
+    import render_bench  # drawing: the default budget's verdicts and times
+
+    print()
+    render_bench.default_budget(3 if args.quick else 5)
 
     import fit_bench  # what nn.fit's collector pause and Optimizer.step's checks cost
 
     print("\n" + fit_bench.report(args.quick))
+
 
 if __name__ == "__main__":
     main()
