@@ -21,8 +21,8 @@ from typing import Any
 
 from .engine import Value
 
-__all__ = ["cos", "dpow_dbase", "dpow_dexponent", "dsigmoid", "dtanh", "exp", "log", "power",
-           "recip", "sigmoid", "sin", "step"]
+__all__ = ["cos", "dlogsumexp", "dpow_dbase", "dpow_dexponent", "dsigmoid", "dtanh", "exp", "log",
+           "power", "recip", "sigmoid", "sin", "step"]
 
 inf = math.inf
 
@@ -200,3 +200,37 @@ def step(x: Any, below: Any = 0.0) -> Any:
         return 1.0 if x > 0 else below
     above = x > 0  # the operand first: an object that refuses it imports nothing
     return _numpy().where(above, 1.0, below)
+
+
+def dlogsumexp(xs: Any, out: Any) -> list[Any]:
+    """d logsumexp / d x_i = e**(x_i - m) / sum_j e**(x_j - m), m the largest x: a softmax.
+
+    ``e**(x_i - out)`` is the same in exact arithmetic, but ``out`` rounds once the inputs
+    are large (at 1e16, log 2 is below the spacing of floats, so two equal inputs would get
+    1 each instead of 0.5); shifting by m keeps full precision. Where m is not finite the
+    plain form gives IEEE's answer (0 for the others beside an infinite input).
+    """
+    if all(is_number(x) for x in xs):
+        m = max(xs)
+        if not math.isfinite(m):
+            return [stable_exp(x - out) for x in xs]
+        e = [stable_exp(x - m) for x in xs]
+        total = math.fsum(e)
+        return [v / total for v in e]
+    if all(isinstance(x, Value) for x in xs):
+        m = max(x.data for x in xs)  # a constant: the shift changes no derivative
+        if not math.isfinite(m):
+            return [exp(x - out) for x in xs]
+        e = [exp(x - m) for x in xs]
+        total = e[0]
+        for v in e[1:]:
+            total = total + v
+        return [v / total for v in e]
+    np = _numpy()
+    arrays = [np.asarray(x, dtype=float) for x in xs]
+    m = np.maximum.reduce(arrays)
+    finite = np.isfinite(m)
+    shift = np.where(finite, m, out)
+    e = [np.exp(x - shift) for x in arrays]
+    total = np.where(finite, sum(e), 1.0)
+    return [v / total for v in e]

@@ -22,11 +22,11 @@ from .declare import declared_ops, defop
 from .domains import NONZERO, POSITIVE, REALS, UNIT_INTERVAL, Domain
 from .elementary import (
     cos,
+    dlogsumexp,
     dpow_dbase,
     dpow_dexponent,
     dsigmoid,
     dtanh,
-    exp,
     periodic,
     recip,
     sigmoid,
@@ -241,7 +241,7 @@ dot = defop("dot", _dot, lambda ws, xs, out: (xs, ws),
             kind="nary", groups=2, empty=0.0, formula="dot({xs})",
             doc="w1*x1 + ... + wn*xn over the inputs (w1..wn, x1..xn)",
             array_forward=lambda ws, xs: _np().sum(_np().multiply(ws, xs), axis=0), builtin=True)
-logsumexp = defop("logsumexp", _logsumexp, lambda xs, out: [exp(x - out) for x in xs],
+logsumexp = defop("logsumexp", _logsumexp, dlogsumexp,
                   kind="nary", doc="log(e ** x1 + ... + e ** xn), stable",
                   array_forward=array_logsumexp, builtin=True)
 
