@@ -260,3 +260,13 @@ def test_demo_writes_png_on_request(name: str, tmp_path: Path) -> None:
     assert written == sorted(f.replace(".svg", ".png") for f in files)
     for file in written:
         assert (out / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", file
+
+
+def test_the_readme_lists_every_demo_and_what_it_writes() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, (_, files) in EXPECTED.items():
+        row = next((line for line in readme.splitlines()
+                    if line.startswith(f"| `python demos/{name}.py` |")), None)
+        assert row is not None, f"README's demo table has no row for {name}"
+        written = row.rsplit("|", 2)[-2]
+        assert sorted(re.findall(r"`([\w.]+)`", written)) == sorted(files), (name, written)
