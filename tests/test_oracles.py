@@ -37,7 +37,7 @@ from reference_ops import error_scales, evaluate, steps_of
 import autograd
 from autograd import Op
 from autograd.ops import BY_NAME, OPS
-from autograd.testing import Expression, Step
+from autograd.testing import Expression, ExpressionStep
 from autograd.testing.strategies import expressions
 
 DPS = 40  # decimal digits for SymPy's evaluation
@@ -240,7 +240,7 @@ def _expression(text: str, point: tuple[float, ...]) -> Expression:
         parts = [p.strip() for p in inner.rstrip(")").split(",")]
         c = next((float(p[2:]) for p in parts if p.startswith("c=")), None)
         args = tuple(int(p) for p in parts if not p.startswith("c="))
-        steps.append(Step(BY_NAME[name], args, c))
+        steps.append(ExpressionStep(BY_NAME[name], args, c))
     return Expression(len(point), tuple(steps), point)
 
 

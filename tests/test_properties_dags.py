@@ -20,7 +20,7 @@ from reference_ops import error_scales, gradients_of
 import autograd
 from autograd import Op, Value, gradients, topological_order
 from autograd.ops import OPS
-from autograd.testing import MLP, Expression, check_grads
+from autograd.testing import Expression, MLPLoss, check_grads
 from autograd.testing.strategies import expressions, mlps, reals
 
 # Computing a gradient in another order (a * (g * d) against (a * g) * d, or adding the
@@ -103,12 +103,12 @@ def test_dag_second_derivatives_match_numerical(op: Op, data: st.DataObject) -> 
 
 
 @given(mlps())
-def test_mlp_gradients_match_numerical(mlp: MLP) -> None:
+def test_mlp_gradients_match_numerical(mlp: MLPLoss) -> None:
     check_grads(mlp, mlp.point, order=1)
 
 
 @given(mlps(hidden_layers=1, width=(1, 2), n_inputs=(1, 2), n_outputs=1))
-def test_mlp_second_derivatives_match_numerical(mlp: MLP) -> None:
+def test_mlp_second_derivatives_match_numerical(mlp: MLPLoss) -> None:
     check_grads(mlp, mlp.point, order=2)
 
 

@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd.testing
-import autograd.testing.gradcheck
+import autograd.testing.comparison
 import autograd.testing.graphs
+import autograd.testing.numerical
 import autograd.testing.strategies as strategies
 from autograd import Domain, Op, Value, grad
 from autograd.domains import NONZERO, POSITIVE, REALS
 from autograd.ops import OPS
-from autograd.testing import MLP, Expression, Step, apply_op
+from autograd.testing import Expression, ExpressionStep, MLPLoss, apply_op
 from autograd.testing.graphs import domain_of, forward, input_counts
 from autograd.testing.strategies import (
     applications,
@@ -168,16 +169,17 @@ def test_most_graphs_are_deep_distinct_and_share_subexpressions() -> None:
 
 def test_shared_nodes_are_op_nodes_read_by_two_later_nodes() -> None:
     sin, mul, add = (autograd.ops.BY_NAME[n] for n in ("sin", "mul", "add"))
-    square = Expression(1, (Step(mul, (0, 0)),), (0.5,))
+    square = Expression(1, (ExpressionStep(mul, (0, 0)),), (0.5,))
     assert square.shared_nodes == ()  # one node reading x twice shares nothing
-    fan_out = Expression(1, (Step(sin, (0,)), Step(mul, (1, 0)), Step(add, (1, 2))), (0.5,))
+    steps = (ExpressionStep(sin, (0,)), ExpressionStep(mul, (1, 0)), ExpressionStep(add, (1, 2)))
+    fan_out = Expression(1, steps, (0.5,))
     assert fan_out.shared_nodes == (1,)  # sin(x) feeds the mul and the add
 
 
 def test_expressions_are_hashable_so_that_distinct_graphs_can_be_counted() -> None:
     sin = autograd.ops.BY_NAME["sin"]
-    a, b = (Expression(1, (Step(sin, (0,)),), (0.5,)) for _ in range(2))
-    c = Expression(1, (Step(sin, (0,)),), (0.25,))
+    a, b = (Expression(1, (ExpressionStep(sin, (0,)),), (0.5,)) for _ in range(2))
+    c = Expression(1, (ExpressionStep(sin, (0,)),), (0.25,))
     assert a == b and len({a, b, c}) == 2
 
 
@@ -239,7 +241,7 @@ def _backward_grad(expr: Expression) -> float:
 
 def test_expressions_read_well() -> None:
     add, sin = autograd.ops.BY_NAME["add"], autograd.ops.BY_NAME["sin"]
-    expr = Expression(2, (Step(add, (0, 1)), Step(sin, (2,))), (0.5, -1.0))
+    expr = Expression(2, (ExpressionStep(add, (0, 1)), ExpressionStep(sin, (2,))), (0.5, -1.0))
     assert repr(expr) == "<Expression x0=0.5, x1=-1.0: v2 = add(x0, x1); v3 = sin(v2)>"
     assert expr.describe().splitlines() == [
         "x0 = 0.5", "x1 = -1.0", "v2 = add(x0, x1)", "v3 = sin(v2)", "output: v3"
@@ -265,7 +267,7 @@ def test_expressions_reject_bad_arguments(kwargs: dict[str, object], match: str)
 def test_a_malformed_expression_is_refused() -> None:
     sin = autograd.ops.BY_NAME["sin"]
     with pytest.raises(ValueError, match="reads slot 1, not made yet"):
-        Expression(1, (Step(sin, (1,)),), (0.5,))
+        Expression(1, (ExpressionStep(sin, (1,)),), (0.5,))
     with pytest.raises(ValueError, match="point has 2 values for 1 inputs"):
         Expression(1, (), (0.5, 1.0))
 
@@ -288,7 +290,7 @@ def test_apply_op_checks_the_calling_convention() -> None:
 
 
 @given(mlps())
-def test_mlps_are_well_formed(mlp: MLP) -> None:
+def test_mlps_are_well_formed(mlp: MLPLoss) -> None:
     assert 1 <= mlp.sizes[0] <= 3 and 1 <= mlp.sizes[-1] <= 2 and 3 <= len(mlp.sizes) <= 4
     assert len(mlp.point) == mlp.n_params + mlp.sizes[0]
     params, inputs, loss = mlp.build()
@@ -302,7 +304,7 @@ def test_mlps_are_well_formed(mlp: MLP) -> None:
 
 
 @given(mlps(n_inputs=2, hidden_layers=1, width=3, n_outputs=1, activations=["relu"]))
-def test_mlps_follow_their_arguments(mlp: MLP) -> None:
+def test_mlps_follow_their_arguments(mlp: MLPLoss) -> None:
     assert mlp.sizes == (2, 3, 1) and mlp.activation == "relu" and mlp.n_params == 13
 
 
@@ -312,7 +314,7 @@ def test_mlps_reject_bad_arguments() -> None:
     with pytest.raises(ValueError, match="width must be >= 1"):
         mlps(width=0)
     with pytest.raises(ValueError, match="sizes needs"):
-        MLP((2,), "tanh", (), (1.0, 2.0), ())
+        MLPLoss((2,), "tanh", (), (1.0, 2.0), ())
 
 
 # --- the documentation's examples run ------------------------------------------------------------
@@ -320,7 +322,8 @@ def test_mlps_reject_bad_arguments() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    [autograd.testing, autograd.testing.gradcheck, autograd.testing.graphs, strategies],
+    [autograd.testing, autograd.testing.comparison, autograd.testing.numerical,
+     autograd.testing.graphs, strategies],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module: object) -> None:

@@ -31,12 +31,20 @@ from ..declare import declared_ops
 from ..domains import REALS, Domain
 from ..engine import Value
 from ..modes import no_grad
-from .graphs import MLP, Expression, Step, domain_of, forward, input_counts, resolve_op
+from .graphs import (
+    Expression,
+    ExpressionStep,
+    MLPLoss,
+    domain_of,
+    forward,
+    input_counts,
+    resolve_op,
+)
 
 __all__ = [
     "Expression",
-    "MLP",
-    "Step",
+    "MLPLoss",
+    "ExpressionStep",
     "applications",
     "expressions",
     "mlps",
@@ -191,7 +199,7 @@ def applications(
             reject()
         if not math.isfinite(y):
             reject()
-        return Expression(count, (Step(op, tuple(range(count)), c),), xs)
+        return Expression(count, (ExpressionStep(op, tuple(range(count)), c),), xs)
 
     return draw_application()
 
@@ -251,7 +259,7 @@ def expressions(
         point = tuple(draw(reals(-bound, bound)) for _ in range(n))
         slots = list(point)
         readers = [0] * n  # how many steps read each slot
-        steps: list[Step] = []
+        steps: list[ExpressionStep] = []
 
         def pick(d: Domain, taken: list[int]) -> int | None:
             # Latest first, so that shrinking leads towards chains.
@@ -267,7 +275,7 @@ def expressions(
                 return read[draw(st.integers(0, len(read) - 1))]  # a shared subexpression
             return candidates[draw(st.integers(0, len(candidates) - 1))]
 
-        def draw_step(only: Op | None = None) -> Step | None:
+        def draw_step(only: Op | None = None) -> ExpressionStep | None:
             feasible = [
                 op
                 for op in ((only,) if only else chosen)
@@ -293,9 +301,9 @@ def expressions(
             c = None
             if op.kind.constant:
                 c = draw(reals(-bound, bound, domain=op.param, margin=margin))
-            return Step(op, tuple(args), c)
+            return ExpressionStep(op, tuple(args), c)
 
-        def draw_combination() -> Step | None:
+        def draw_combination() -> ExpressionStep | None:
             # The last node reads the values nothing else reads, newest first, so that
             # pruning keeps the work done before them.
             dangling = [s for s in reversed(range(n, len(slots))) if readers[s] == 0]
@@ -312,7 +320,7 @@ def expressions(
                     args.append(fits[0])
                 counts = [k for k in input_counts(op, max_arity) if 2 <= k <= len(args)]
                 if counts:
-                    options.append(Step(op, tuple(args[: max(counts)])))
+                    options.append(ExpressionStep(op, tuple(args[: max(counts)])))
             return draw(st.sampled_from(options)) if options else None
 
         # The larger of two counts: most graphs are big, and shrinking still makes them small.
@@ -354,18 +362,19 @@ def expressions(
     return draw_expression()
 
 
-def _prune(n: int, steps: list[Step], point: tuple[float, ...]) -> Expression:
+def _prune(n: int, steps: list[ExpressionStep], point: tuple[float, ...]) -> Expression:
     """Keep the steps the last one depends on, renumbered."""
     live = {n + len(steps) - 1}
     for k in reversed(range(len(steps))):
         if n + k in live:
             live.update(steps[k].args)
     new_slot = {i: i for i in range(n)}
-    kept: list[Step] = []
+    kept: list[ExpressionStep] = []
     for k, step in enumerate(steps):
         if n + k in live:
             new_slot[n + k] = n + len(kept)
-            kept.append(Step(step.op, tuple(new_slot[a] for a in step.args), step.constant))
+            args = tuple(new_slot[a] for a in step.args)
+            kept.append(ExpressionStep(step.op, args, step.constant))
     return Expression(n, tuple(kept), point)
 
 
@@ -387,8 +396,8 @@ def mlps(
     weight_bound: float = 1.5,
     input_bound: float = 2.0,
     margin: float = 0.05,
-) -> st.SearchStrategy[MLP]:
-    """Small multilayer perceptrons with an input example and targets (see :class:`MLP`).
+) -> st.SearchStrategy[MLPLoss]:
+    """Small multilayer perceptrons with an input example and targets (see :class:`MLPLoss`).
 
     Weights and biases come from ``[-weight_bound, weight_bound]``, inputs from
     ``[-input_bound, input_bound]``, targets from ``[-1, 1]``. The activation is
@@ -412,7 +421,7 @@ def mlps(
         raise ValueError("mlps: activations is empty")
 
     @st.composite
-    def draw_mlp(draw: st.DrawFn) -> MLP:
+    def draw_mlp(draw: st.DrawFn) -> MLPLoss:
         depth = draw(st.integers(*sizes_hidden))
         sizes = (
             draw(st.integers(*sizes_in)),
@@ -429,7 +438,7 @@ def mlps(
         params = tuple(draw(weight) for _ in range(n_params))
         inputs = tuple(draw(reals(-input_bound, input_bound)) for _ in range(sizes[0]))
         targets = tuple(draw(reals(-1.0, 1.0)) for _ in range(sizes[-1]))
-        mlp = MLP(sizes, activation, params, inputs, targets, slope)
+        mlp = MLPLoss(sizes, activation, params, inputs, targets, slope)
         with no_grad():
             hidden, _ = mlp.pre_activations(
                 [Value(p) for p in params], [Value(x) for x in inputs]
