@@ -1,41 +1,103 @@
 """Every primitive of the op table, checked against numerical derivatives.
 
 The ops are enumerated from :data:`autograd.ops.OPS`, and each one's inputs
-are drawn from its declared domain: an op added to the table is tested here
-without new test code. Kinks and poles are read from ``Domain.exclude``; the
-derivative the engine uses *at* a kink (PyTorch's convention) is pinned below
-with ``@example``.
+are drawn across the whole range where the op is defined and a derivative check
+means something (:func:`autograd.testing.strategies.applications`): tiny and huge
+magnitudes, both signs, just beside each kink and pole. An op added to the table is
+tested here without new test code. The checks ask for an exact match up to rounding
+(``atol=0``), so that a wrong derivative of a tiny slope (``tanh`` beyond 8) shows;
+where rounding noise makes a check meaningless check_grads refuses it and the example
+is rejected. Kinks and poles are read from ``Domain.exclude``; the derivative the
+engine uses *at* a kink (PyTorch's convention) is pinned below with ``@example``.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
 
 import pytest
-from hypothesis import Phase, example, find, given, settings
+from hypothesis import Phase, event, example, find, given, reject, settings
 from hypothesis import strategies as st
+from suite_reach import record, recording
 
-from autograd import DomainError, Op, Value, grad
+from autograd import DomainError, Op, Value, grad, hessian
 from autograd.ops import BY_NAME, OPS
-from autograd.testing import Expression, apply_op, check_grads, local_grad_mismatches
+from autograd.testing import (
+    Expression,
+    NumericalDerivativeError,
+    RoundingNoiseWarning,
+    apply_op,
+    check_grads,
+    local_grad_mismatches,
+)
 from autograd.testing.graphs import domain_of, forward, input_counts
 from autograd.testing.strategies import applications, expressions, reals
 
 IDS = [op.name for op in OPS]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _record_reach() -> Iterator[None]:
+    yield from recording()
+
+
+def known_engine_issue(expr: Expression, order: int = 2) -> str:
+    """Why the engine is known to be wrong at this graph ('' if it is not), for the
+    derivatives up to ``order``. Each is pinned by an expected failure below, which turns
+    into a failure (strict) once the engine's declaration is fixed: then drop it here.
+
+    * logsumexp's derivative, exp(x - out), loses the log of the count once ``out`` is so
+      large that adding it rounds away (two inputs near 1e16 get 1 each instead of 1/2;
+      5% off at 1e15, 1e-5 at 1e11): exp(x - m) / sum(exp(x_i - m)) keeps it.
+    * a ** b, x ** c and c / x have second derivatives inf or NaN where x**(b - 2)
+      overflows (|x| < 1.5e-154) although the second derivative is finite (or 0, as for
+      b = 0 or c = 0, where 0 * inf is NaN): the differentiable derivatives take that
+      power before multiplying by b or c.
+    """
+    slots = list(expr.point)
+    for step in expr.steps:
+        xs = [slots[a] for a in step.args]
+        if step.op.name == "logsumexp" and len(xs) > 1:
+            top = max(xs)
+            if abs(top) > 2.0**36 and sum(top - x < 40 for x in xs) > 1:
+                return "logsumexp of near-ties beyond 2**36"
+        powers = ("pow", "pow_const", "rdiv_const")
+        if order == 2 and step.op.name in powers and abs(xs[0]) < 1.5e-154:
+            return f"the second derivative of {step.op.name} where x**(b - 2) overflows"
+        slots.append(forward(step.op, xs, step.constant))
+    return ""
+
+
+def check_node(node: Expression, order: int) -> None:
+    """check_grads of one node at its point with no absolute tolerance; an example the
+    numerical side cannot check (a refusal: rounding noise too large, or not finite next
+    to the point) is rejected, and a passing one recorded for the reach report."""
+    why = known_engine_issue(node, order)
+    if why:
+        event(f"rejected: a known engine issue ({why})")
+        reject()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RoundingNoiseWarning)
+        try:
+            check_grads(node, node.point, order=order, atol=0.0)
+        except NumericalDerivativeError as exc:
+            event(f"rejected: {type(exc).__name__}")
+            reject()
+    record(node)
+
+
 @pytest.mark.parametrize("op", OPS, ids=IDS)
 @given(data=st.data())
 def test_first_derivatives_match_numerical(op: Op, data: st.DataObject) -> None:
-    node = data.draw(applications(op), label="node")
-    check_grads(node, node.point, order=1)
+    check_node(data.draw(applications(op), label="node"), order=1)
 
 
 @pytest.mark.parametrize("op", OPS, ids=IDS)
 @given(data=st.data())
 def test_second_derivatives_match_numerical(op: Op, data: st.DataObject) -> None:
-    node = data.draw(applications(op), label="node")
-    check_grads(node, node.point, order=2)
+    check_node(data.draw(applications(op), label="node"), order=2)
 
 
 @pytest.mark.parametrize("op", OPS, ids=IDS)
@@ -43,10 +105,34 @@ def test_second_derivatives_match_numerical(op: Op, data: st.DataObject) -> None
 def test_local_derivatives_backward_and_symbolic_agree(op: Op, data: st.DataObject) -> None:
     """_local_grads(), _backward() and _local_grads(symbolic=True) of one node, separately."""
     node = data.draw(applications(op), label="node")
+    if known_engine_issue(node):
+        reject()
     out = node.build().output
     assert out.primitive is op
     assert out.data == forward(op, node.point, node.steps[0].constant)
     assert local_grad_mismatches(out, order=2) == []
+
+
+@pytest.mark.xfail(strict=True, reason="the engine's logsumexp derivative, exp(x - out), "
+                   "loses log(n) once out rounds (see known_engine_issue)")
+@pytest.mark.parametrize("m", [1e11, 1e16])
+def test_logsumexp_gradient_at_large_ties(m: float) -> None:
+    a, b = Value(m), Value(m)
+    BY_NAME["logsumexp"].apply(a, b).backward()
+    assert a.grad == pytest.approx(0.5, rel=1e-9) and b.grad == pytest.approx(0.5, rel=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason="inf * 0 or inf in the second derivatives of powers "
+                   "of x where x**(b - 2) overflows (see known_engine_issue)")
+@pytest.mark.parametrize("f", ["0 / x", "x ** 0", "x ** x"])
+def test_second_derivatives_of_powers_next_to_0(f: str) -> None:
+    x = 7.458340731200207e-155
+    if f == "0 / x":
+        assert grad(grad(lambda v: BY_NAME["rdiv_const"].apply(v, 0.0)))(x) == 0.0
+    elif f == "x ** 0":
+        assert hessian(lambda a, b: a**b)(x, 0.0)[0][0] == 0.0
+    else:  # b (b - 1) a**(b - 2) = -1.34e154 at a = b = x
+        assert hessian(lambda a, b: a**b)(x, x)[0][0] == pytest.approx(-1 / x, rel=1e-6)
 
 
 # Enough draws to reach a count, no shrinking of what is found, and the same draws anywhere.

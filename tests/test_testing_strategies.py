@@ -98,17 +98,43 @@ def test_values_are_leaves_with_the_label(v: Value) -> None:
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
 @given(data=st.data())
 def test_applications_draw_inside_the_declared_domains(op: Op, data: st.DataObject) -> None:
-    node = data.draw(applications(op, margin=0.05))
+    """Across the whole range (the default): every input inside its domain at the node's
+    constant, off every kink and pole, and the value finite."""
+    node = data.draw(applications(op))
     (step,) = node.steps
     assert step.op is op and step.args == tuple(range(node.n_inputs))
     assert node.n_inputs in input_counts(op)
     for j, x in enumerate(node.point):
-        assert inside(x, domain_of(op, j), 0.05, 4.0)
+        assert math.isfinite(x) and x in domain_of(op, j, step.constant), (j, x)
     if op.param is None:
         assert step.constant is None
     else:
-        assert step.constant is not None and inside(step.constant, op.param, 0.05, 4.0)
+        assert step.constant is not None and step.constant in op.param
     assert math.isfinite(forward(op, node.point, step.constant))
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@given(data=st.data())
+def test_bounded_applications_stay_within_bound_and_margin(op: Op, data: st.DataObject) -> None:
+    node = data.draw(applications(op, margin=0.05, full_range=False))
+    (step,) = node.steps
+    for j, x in enumerate(node.point):
+        assert inside(x, domain_of(op, j, step.constant), 0.05, 4.0)
+    if op.param is not None:  # the default (0.01 for leaky_relu) too, however close to an end
+        assert step.constant is not None and step.constant in op.param
+        assert inside(step.constant, op.param, 0.05, 4.0) or step.constant == op.param_default
+
+
+def test_x_squared_and_cubed_are_drawn_at_negative_x() -> None:
+    """pow_const's domain depends on its constant: with an integer one, x ** c is defined
+    at negative x, and drawn there ((pred - y) ** 2 is where users are)."""
+    drawn = _examples(applications("pow_const"), 300)
+    negative = {s.constant for e in drawn for s in e.steps if e.point[0] < 0}
+    assert {2.0, 3.0} <= negative, negative
+    assert all(c.is_integer() for c in negative)
+    in_graphs = _examples(expressions(featuring="pow_const"), 300)
+    assert any(s.op.name == "pow_const" and list(e.build().nodes)[k]._prev[0].data < 0
+               for e in in_graphs for k, s in enumerate(e.steps))
 
 
 def test_dot_gets_an_even_number_of_inputs() -> None:
@@ -134,7 +160,8 @@ def test_every_node_reads_values_inside_its_domain(expr: Expression) -> None:
     assert all(abs(x) <= 3.0 for x in slots)
     for step in expr.steps:
         for j, a in enumerate(step.args):
-            assert inside(slots[a], domain_of(step.op, j), 0.05, 1e3), (step, slots[a])
+            d = domain_of(step.op, j, step.constant)  # x ** 2 reads negative values
+            assert inside(slots[a], d, 0.05, 1e3), (step, slots[a])
         if step.op.param is not None:
             assert step.constant is not None and step.constant in step.op.param
         slots.append(forward(step.op, [slots[a] for a in step.args], step.constant))
@@ -196,9 +223,9 @@ def test_the_op_table_is_read_when_drawing(monkeypatch: pytest.MonkeyPatch) -> N
     """A strategy made before the table changes draws the table as it is (a newly
     declared op is drawn by strategies that exist already)."""
     strategy = expressions()
-    import autograd.testing.strategies as strategies
+    import autograd.testing.random_graphs as random_graphs
 
-    monkeypatch.setattr(strategies, "declared_ops", lambda: (autograd.ops.BY_NAME["cos"],))
+    monkeypatch.setattr(random_graphs, "declared_ops", lambda: (autograd.ops.BY_NAME["cos"],))
     drawn = _examples(strategy, 20)
     assert {s.op.name for e in drawn for s in e.steps} == {"cos"}
 

@@ -167,10 +167,17 @@ def _first_step(attempts: _Attempts, h: float) -> tuple[float, Difference | None
 
 
 def _noisy(first: Difference, atol: float, rtol: float) -> bool:
-    """Whether rounding noise is large next to what a comparison of these differences
-    allows (differences all exactly 0 included: the function may change by less than the
-    spacing of floats over the step, and a wider step shows it)."""
+    """Whether rounding noise is large next to what a comparison of these differences allows.
+
+    Differences that are all exactly 0 are not: the values on both sides are the same
+    float (the function does not depend on the argument, or changes by less than the
+    spacing of floats there). Widening the step would show a change only by taking in
+    the function's curvature (1 - tanh(x)**2 is 1.0 for |x| < 1e-8), so the estimate
+    stays 0 with its noise, and a comparison that needs more is refused.
+    """
     differences, noise = first
+    if not any(differences):
+        return False
     return any(n > _GROWTH_SHARE * (atol + rtol * abs(d)) for d, n in zip(differences, noise))
 
 
@@ -254,6 +261,43 @@ def _refine(
     raise attempts.error("the step kept failing near it")
 
 
+def _estimate(
+    g: Callable[[float], list[float]], x: float, h: float, richardson: bool, what: str,
+    atol: float, rtol: float, max_step: float,
+) -> Estimate:
+    """One estimate from a first step ``h``: the three stages of the module docstring."""
+    attempts = _Attempts(g, x, what)
+    h, first = _first_step(attempts, min(h, max_step))
+    grown = False
+    if first is not None:
+        narrow = h
+        h, first = _widen(attempts, h, first, atol, rtol, max_step)
+        grown = h > narrow
+    return _refine(attempts, h, first, richardson, grown)
+
+
+def _good(e: Estimate, atol: float, rtol: float) -> bool:
+    return e.settled and not _noisy((e.values, e.noise), atol, rtol)
+
+
+def _relative_noise(e: Estimate) -> float:
+    return max((n / abs(v) if v else (inf if n else 0.0) for v, n in zip(e.values, e.noise)),
+               default=0.0)
+
+
+def _agree(a: Estimate, b: Estimate) -> bool:
+    return all(abs(u - v) <= nu + nv + _AGREE * max(abs(u), abs(v))
+               for u, v, nu, nv in zip(a.values, b.values, a.noise, b.noise))
+
+
+def _try(g: Callable[[float], list[float]], x: float, h: float, richardson: bool, what: str,
+         atol: float, rtol: float, max_step: float) -> Estimate | None:
+    try:
+        return _estimate(g, x, h, richardson, what, atol, rtol, max_step)
+    except NumericalDerivativeError:
+        return None
+
+
 def derivative(
     g: Callable[[float], list[float]],
     x: float,
@@ -273,15 +317,29 @@ def derivative(
     stops after two levels. Where ``g`` fails next to ``x`` the step first shrinks;
     where rounding noise is large next to ``atol + rtol * |derivative|`` it first
     widens (up to ``max_step``). NumericalDerivativeError if ``g`` works at no step.
+
+    A step relative to a large ``x`` can span whole periods of a function that varies
+    on a scale of 1 (cos at 6e9, whose differences over 6e5 agree on nonsense), so
+    there a first step on that scale is tried too, and where the two disagree the
+    smaller one is believed; at a tiny ``x`` where the estimate is swamped by rounding
+    (x ** 2 at 1e-20, which varies on the scale of x), a step relative to x is tried.
     """
-    attempts = _Attempts(g, x, what)
-    h, first = _first_step(attempts, h)
-    grown = False
-    if first is not None:
-        narrow = h
-        h, first = _widen(attempts, h, first, atol, rtol, max_step)
-        grown = h > narrow
-    return _refine(attempts, h, first, richardson, grown)
+    best = _try(g, x, h, richardson, what, atol, rtol, max_step)
+    a = abs(x)
+    if a > 16 and h / a <= max_step:
+        small = _try(g, x, h / a, richardson, what, atol, rtol, max_step)
+        if small is not None and small.settled and (
+                best is None or not _agree(best, small)
+                or _relative_noise(small) < _relative_noise(best)):
+            best = small
+    elif 0 < a < 1 / 16 and not (best is not None and _good(best, atol, rtol)):
+        tiny = _try(g, x, h * a, richardson, what, atol, rtol, max_step)
+        if tiny is not None and (best is None or (tiny.settled, -_relative_noise(tiny)) > (
+                best.settled, -_relative_noise(best))):
+            best = tiny
+    if best is None:  # no start worked: the first one's error
+        return _estimate(g, x, h, richardson, what, atol, rtol, max_step)
+    return best
 
 
 def check_eps(eps: float, who: str) -> None:
