@@ -34,7 +34,15 @@ from .numerical import (
     gradient_estimates,
     step_for,
 )
-from .reporting import Disagreement, NodeMismatch, Subject, failure, limited, refusal
+from .reporting import (
+    Disagreement,
+    NodeMismatch,
+    Subject,
+    failure,
+    limited,
+    refusal,
+    unsettled,
+)
 from .under_test import AtPoints, Function, Number, at_points, checked_output, read_arguments
 
 inf = math.inf
@@ -181,9 +189,14 @@ def _judge(
     f: Function, subject: Subject, order: int, compared: list[Disagreement],
     estimates: list[Estimate], atol: float, rtol: float, eps: float, value: float,
 ) -> list[Disagreement]:
-    """Raise for the first wrong derivative (with a diagnosis), else for one rounding noise
-    swamps; return those that passed only within the noise allowance (for a warning)."""
+    """Raise for the first wrong derivative (with a diagnosis), else for one whose estimate
+    did not settle or rounding noise swamps; return those that passed only within the
+    noise allowance (for a warning)."""
     wrong = [d for d in compared if not _passed(d)]
+    if wrong and all(not estimates[d.index[-1]].settled for d in wrong):
+        # The estimate kept changing as the step shrank: it says nothing either way.
+        raise unsettled(subject, wrong[0], estimates[wrong[0].index[-1]])
+    wrong = [d for d in wrong if estimates[d.index[-1]].settled]
     if wrong:
         nodes, near, problem = _diagnose(f, subject, order, eps, atol, rtol)
         raise failure(subject, order, wrong, estimates[wrong[0].index[-1]], atol, rtol,

@@ -84,8 +84,10 @@ _GROWTH = 8
 _GROWTH_SHARE = 1 / 16
 
 
-def central(g: Callable[[float], list[float]], x: float, h: float) -> Difference:
-    """Central differences of ``g`` at ``x`` with step ``h``, and the noise in each."""
+def central(g: Callable[[float], list[float]], x: float, h: float,
+            scale: float = 0.0) -> Difference:
+    """Central differences of ``g`` at ``x`` with step ``h``, and the noise in each (from
+    the size of the values, or ``scale`` where values that large round inside ``g``)."""
     up, down = x + h, x - h
     step = up - down  # the step actually taken, after rounding x + h and x - h
     if not step > 0:
@@ -94,7 +96,8 @@ def central(g: Callable[[float], list[float]], x: float, h: float) -> Difference
     d = [(a - b) / step for a, b in zip(above, below)]
     if not all(math.isfinite(v) for v in d):
         raise ArithmeticError("a value next to the point is not finite")
-    noise = [_NOISE * max(abs(a), abs(b), _SMALLEST_NORMAL) / step for a, b in zip(above, below)]
+    floor = max(scale, _SMALLEST_NORMAL)
+    noise = [_NOISE * max(abs(a), abs(b), floor) / step for a, b in zip(above, below)]
     return d, noise
 
 
@@ -106,14 +109,15 @@ def step_for(x: float, eps: float) -> float:
 class _Attempts:
     """Calls of ``central`` at one point, with a record of the steps that failed."""
 
-    def __init__(self, g: Callable[[float], list[float]], x: float, what: str) -> None:
-        self.g, self.x, self.what = g, x, what
+    def __init__(self, g: Callable[[float], list[float]], x: float, what: str,
+                 scale: float = 0.0) -> None:
+        self.g, self.x, self.what, self.scale = g, x, what, scale
         self.problems: list[str] = []
         self.failed = 0
 
     def __call__(self, h: float) -> Difference | None:
         try:
-            return central(self.g, self.x, h)
+            return central(self.g, self.x, h, self.scale)
         except _StepTooSmall as exc:
             self.failed = _FAILED_STEPS  # nothing smaller can work: stop here
             self.problems.append(str(exc))
@@ -224,8 +228,8 @@ def _refine(
     estimate closest to settling, marked not settled)."""
     previous_d: Difference | None = None  # the last differences, for Richardson
     previous: Difference | None = None  # the last estimate
-    best: tuple[float, Difference] | None = None
-    levels, improving, last_excess = 0, False, inf
+    best: tuple[float, Difference, float] | None = None  # excess, estimate, its step
+    levels, improving, last_excess, changed = 0, False, inf, False
     while not attempts.exhausted and (levels < _LEVELS or (improving and levels < _MORE_LEVELS)):
         result = first if first is not None else attempts(h)
         first = None
@@ -233,6 +237,14 @@ def _refine(
             previous_d = previous = None
             h /= 4
             continue
+        if changed and not any(result[0]):
+            # The value stopped changing at all: below the spacing of floats of some
+            # value inside the function (1 - (1 + sqrt(x))), where two zeros would
+            # "agree" on nothing. Finer steps only show the same.
+            if best is None and previous is None:
+                return Estimate(*result, False, h, grown)
+            break
+        changed = changed or any(result[0])
         levels += 1
         estimate = result
         if richardson:
@@ -251,29 +263,58 @@ def _refine(
             # scale the function varies on; rounding noise grows instead.
             improving, last_excess = excess < last_excess / 2, excess
             if best is None or excess < best[0]:
-                best = (excess, estimate)
+                best = (excess, estimate, h)
         previous = estimate
         h /= 2
     if best is not None:
-        return Estimate(*best[1], False, h, grown)
+        return Estimate(*best[1], False, best[2], grown)
     if previous is not None:
-        return Estimate(*previous, False, h, grown)
+        return Estimate(*previous, False, 2 * h, grown)
     raise attempts.error("the step kept failing near it")
 
 
-def _estimate(
-    g: Callable[[float], list[float]], x: float, h: float, richardson: bool, what: str,
-    atol: float, rtol: float, max_step: float,
-) -> Estimate:
+@dataclass(frozen=True)
+class _How:
+    """How one derivative is estimated (the arguments of :func:`derivative`)."""
+
+    g: Callable[[float], list[float]]
+    x: float
+    richardson: bool
+    what: str
+    atol: float
+    rtol: float
+    max_step: float
+    scale: float
+
+
+def _estimate(how: _How, h: float) -> Estimate:
     """One estimate from a first step ``h``: the three stages of the module docstring."""
-    attempts = _Attempts(g, x, what)
-    h, first = _first_step(attempts, min(h, max_step))
+    attempts = _Attempts(how.g, how.x, how.what, how.scale)
+    h, first = _first_step(attempts, min(h, how.max_step))
     grown = False
     if first is not None:
         narrow = h
-        h, first = _widen(attempts, h, first, atol, rtol, max_step)
+        h, first = _widen(attempts, h, first, how.atol, how.rtol, how.max_step)
         grown = h > narrow
-    return _refine(attempts, h, first, richardson, grown)
+    e = _refine(attempts, h, first, how.richardson, grown)
+    if not any(e.values):
+        e = _flat(attempts, h, e)
+    return e
+
+
+def _flat(attempts: _Attempts, h: float, e: Estimate) -> Estimate:
+    """An estimate of exactly 0 from steps that never saw the value change. Over the
+    widest step that works, does it change? If not (relu below 0), 0 it is; if it does,
+    the steps were below the spacing of floats of some value inside the function
+    (1 - (1 + sqrt(x)) next to 0), and the slope could be anything up to the change
+    seen (a difference of one spacing over 2 h may stand for a slope three times it,
+    with each end off by a spacing): that is the estimate's noise."""
+    for wide in (4 * h, h):
+        coarse = attempts(wide)
+        if coarse is not None:
+            noise = [max(n, 3 * abs(d)) for n, d in zip(e.noise, coarse[0])]
+            return Estimate(e.values, noise, e.settled, e.step, e.grown)
+    return e
 
 
 def _good(e: Estimate, atol: float, rtol: float) -> bool:
@@ -290,12 +331,54 @@ def _agree(a: Estimate, b: Estimate) -> bool:
                for u, v, nu, nv in zip(a.values, b.values, a.noise, b.noise))
 
 
-def _try(g: Callable[[float], list[float]], x: float, h: float, richardson: bool, what: str,
-         atol: float, rtol: float, max_step: float) -> Estimate | None:
+def _try(how: _How, h: float) -> Estimate | None:
     try:
-        return _estimate(g, x, h, richardson, what, atol, rtol, max_step)
+        return _estimate(how, h)
     except NumericalDerivativeError:
         return None
+
+
+def _roughness(g: Callable[[float], list[float]], x: float, h: float) -> list[float] | None:
+    """How far ``g`` strays from a straight line over ``[x - h, x + h]``, measured: the
+    largest residual of 9 values from their least-squares line (None if fewer than 5 of
+    them could be taken). Over a small step the line is all there is to a smooth
+    function, and the residuals are rounding: the error the noise model cannot see when
+    the value passes through a large intermediate one (1 - (1 + sqrt(x)) at 1e-19)."""
+    ts, ys = [], []
+    for k in range(-4, 5):
+        t = x + k * h / 4
+        try:
+            y = g(t)
+        except (ValueError, ArithmeticError):
+            continue
+        if all(math.isfinite(v) for v in y):
+            ts.append((t - x) / h)  # in units of the step: no overflow at 1e300
+            ys.append(y)
+    if len(set(ts)) < 5:  # below the spacing of floats at x, the points coincide
+        return None
+    mean_t = math.fsum(ts) / len(ts)
+    spread = math.fsum((t - mean_t) ** 2 for t in ts)
+    if not spread > 0:
+        return None
+    out = []
+    for i in range(len(ys[0])):
+        scale = max(abs(y[i]) for y in ys) or 1.0  # near 1e308 a sum of values overflows
+        column = [y[i] / scale for y in ys]
+        mean_y = math.fsum(column) / len(column)
+        slope = math.fsum((t - mean_t) * (y - mean_y) for t, y in zip(ts, column)) / spread
+        out.append(scale * max(abs(y - mean_y - slope * (t - mean_t))
+                               for t, y in zip(ts, column)))
+    return out
+
+
+def _measured(g: Callable[[float], list[float]], x: float, e: Estimate) -> Estimate:
+    """``e`` with its noise raised to what the roughness of ``g`` over its step shows (a
+    Richardson estimate over step h carries up to about 3 residuals / h; twice that)."""
+    rough = _roughness(g, x, e.step)
+    if rough is None:
+        return e
+    noise = [max(n, 6 * r / e.step) for n, r in zip(e.noise, rough)]
+    return Estimate(e.values, noise, e.settled, e.step, e.grown)
 
 
 def derivative(
@@ -308,6 +391,7 @@ def derivative(
     atol: float = 0.0,
     rtol: float = 0.0,
     max_step: float = inf,
+    scale: float = 0.0,
 ) -> Estimate:
     """d g / dx at ``x`` for a vector-valued ``g``, starting with step ``h``.
 
@@ -321,25 +405,30 @@ def derivative(
     A step relative to a large ``x`` can span whole periods of a function that varies
     on a scale of 1 (cos at 6e9, whose differences over 6e5 agree on nonsense), so
     there a first step on that scale is tried too, and where the two disagree the
-    smaller one is believed; at a tiny ``x`` where the estimate is swamped by rounding
-    (x ** 2 at 1e-20, which varies on the scale of x), a step relative to x is tried.
+    smaller one is believed; at a tiny ``x`` where rounding swamps the estimate (x ** 2
+    at 1e-20, which varies on the scale of x), a step relative to x is tried. Where the
+    step ends far below ``h`` (next to an edge, or relative to a tiny x) the noise is
+    also measured, from how far ``g`` strays from a line over the step. ``scale``: how
+    large the values that round inside ``g`` are, where larger than its own (see
+    :func:`~autograd.testing.under_test.rounding_scales`).
     """
-    best = _try(g, x, h, richardson, what, atol, rtol, max_step)
+    how = _How(g, x, richardson, what, atol, rtol, max_step, scale)
+    best = _try(how, h)
     a = abs(x)
     if a > 16 and h / a <= max_step:
-        small = _try(g, x, h / a, richardson, what, atol, rtol, max_step)
+        small = _try(how, h / a)
         if small is not None and small.settled and (
                 best is None or not _agree(best, small)
                 or _relative_noise(small) < _relative_noise(best)):
             best = small
-    elif 0 < a < 1 / 16 and not (best is not None and _good(best, atol, rtol)):
-        tiny = _try(g, x, h * a, richardson, what, atol, rtol, max_step)
-        if tiny is not None and (best is None or (tiny.settled, -_relative_noise(tiny)) > (
-                best.settled, -_relative_noise(best))):
+    elif 0 < a < 1 / 16 and (best is None or _noisy((best.values, best.noise), atol, rtol)):
+        tiny = _try(how, h * a)
+        if tiny is not None and (best is None or (tiny.settled and _relative_noise(tiny)
+                                                  < _relative_noise(best))):
             best = tiny
     if best is None:  # no start worked: the first one's error
-        return _estimate(g, x, h, richardson, what, atol, rtol, max_step)
-    return best
+        return _estimate(how, h)
+    return _measured(g, x, best) if best.step < min(h, max_step) / 64 else best
 
 
 def check_eps(eps: float, who: str) -> None:
@@ -362,7 +451,8 @@ def gradient_estimates(
     out = []
     for i, x in enumerate(xs):
         out.append(derivative(function.moving(i), x, step_for(x, eps), richardson=richardson,
-                              what=f"argument {i}", atol=atol, rtol=rtol))
+                              what=f"argument {i}", atol=atol, rtol=rtol,
+                              scale=function.scales[i]))
     return out
 
 

@@ -6,6 +6,9 @@
 * :class:`RoundingNoiseError` -- the check cannot be made: rounding noise in the
   function's values swamps its slope, so even a derivative wrong by a factor of 2
   would pass. It says what to do instead.
+* a plain :class:`~autograd.testing.NumericalDerivativeError` -- the numerical
+  estimate never settled as the step shrank (the function varies too fast on the scale
+  of the steps), and the analytical value disagrees with it: nothing can be concluded.
 * :class:`RoundingNoiseWarning` -- the check passed, but only to within a noise wider
   than the tolerances asked for; it says by how much.
 """
@@ -244,12 +247,6 @@ def failure(
             f"above; subtracting the large constant part from the function checks it more "
             f"sharply"
         )
-    if not estimate.settled:
-        lines.append(
-            f"  note: the numerical estimate did not settle: refining the step down to "
-            f"{estimate.step:.3g} kept changing it, so the function varies too fast here for "
-            f"finite differences and the analytical value may well be right"
-        )
     others = wrong[1:7]
     for d in others:
         lines.append(
@@ -335,6 +332,21 @@ def refusal(subject: Subject, d: Disagreement, estimate: Estimate,
     return RoundingNoiseError(
         text, argument=d.index[0] if order == 1 else (d.index[0], d.index[1]),
         order=order, numerical=d.numerical, noise=d.noise, value=value,
+    )
+
+
+def unsettled(subject: Subject, d: Disagreement, estimate: Estimate
+              ) -> NumericalDerivativeError:
+    """The error for a derivative whose numerical estimate never settled, and disagrees."""
+    order = len(d.index)
+    return NumericalDerivativeError(
+        f"check_grads{subject.of} cannot check {subject.derivative(d.index)} (order {order}) "
+        f"at {subject.arguments(d.index)}: the numerical estimate did not settle (refining "
+        f"the step down to {estimate.step:.3g} kept changing it; the closest two levels came "
+        f"to {d.numerical:.9g}), so the function varies too fast here, on the scale of the "
+        f"steps, for finite differences, and {d.method}'s {d.analytical:.9g} can be neither "
+        f"confirmed nor refuted. Check at a point where the function is smoother, or with a "
+        f"smaller eps."
     )
 
 

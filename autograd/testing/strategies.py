@@ -44,6 +44,7 @@ from .graphs import (
     resolve_op,
 )
 from .number_strategies import constants, inside, op_inputs, reals, values
+from .op_ranges import HUGE, input_range
 from .random_graphs import expressions
 
 __all__ = [
@@ -134,15 +135,17 @@ def _other(draw: st.DrawFn, op: Op, j: int, c: float | None, wide: float,
 
 def default_activations() -> tuple[str, ...]:
     """The ops :func:`mlps` draws activations from by default: the unary ops of the table
-    (with a default constant, for one that takes a constant) defined and finite on all
-    reals without a pole, that stand behind no operator (``-x`` and ``abs`` do)."""
+    (with a default constant, for one that takes a constant) that are defined and finite
+    for every real input (not ``exp``, which overflows above 709.78; not ``log``) and
+    stand behind no operator (``-x`` and ``abs`` do)."""
     names = []
     for op in declared_ops():
         if op.kind is UNARY_CONST and op.param_default is None or op.kind not in (
                 UNARY, UNARY_CONST) or op.operator is not None:
             continue
-        d = op.domain_of(0, op.param_default)
-        if d.lo == -math.inf and d.hi == math.inf and not d.poles:
+        sides = input_range(op, 0, op.param_default).sides
+        if len(sides) == 2 and all(s.finite >= HUGE for s in sides) \
+                and not op.domain_of(0, op.param_default).poles:
             names.append(op.name)
     return tuple(names)
 

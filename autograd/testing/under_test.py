@@ -83,10 +83,14 @@ class AtPoints:
 
     def __init__(self, f: Function, xs: Sequence[float], who: str) -> None:
         self.f, self.xs, self.who = f, list(xs), who
-        out = graph_at(f, self.xs, who)
+        leaves = [Value(x) for x in self.xs]
+        with enable_grad():
+            out = checked_output(f(*leaves), who)
         self.value = out.data
         self.reference: Sides = sides(out)
         self.guarded = constrained(self.reference)
+        #: For each argument, the size of the values that round when it moves.
+        self.scales = rounding_scales(out, leaves)
 
     def check(self, point: Sequence[float], out: Value) -> None:
         """StepCrossesAnEdge if the graph ``out`` (of ``f`` at ``point``) crossed an edge."""
@@ -103,7 +107,8 @@ class AtPoints:
         return out.data
 
     def moving(self, i: int) -> Callable[[float], list[float]]:
-        """``t -> [f(xs with argument i at t)]``, for a numerical derivative."""
+        """``t -> [f(xs with argument i at t)]``, for a numerical derivative (its values
+        round like values as large as ``scales[i]``)."""
         xs = self.xs
 
         def g(t: float) -> list[float]:
@@ -116,6 +121,50 @@ class AtPoints:
         numerical derivatives of something else computed from ``f``, such as its gradient)."""
         if self.guarded:
             self.check(point, graph_at(self.f, point, self.who))
+
+
+def rounding_scales(out: Value, leaves: Sequence[Value]) -> list[float]:
+    """For each leaf, how large the values are whose rounding reaches ``out`` when the leaf
+    moves: the sum, over the nodes that depend on it, of |node value| times the sum over
+    paths to ``out`` of the products of |local derivative|.
+
+    ``1 - (1 + sqrt(x))`` at x = 1e-30 is 1e-15, but it passes through 1, whose rounding
+    (2e-16) is all a numerical derivative sees: the noise must be reckoned from 1, not
+    from 1e-15. The local derivatives are the engine's; a wrong one can only make this
+    larger or smaller by its own factor, which makes a check noisier (refused sooner),
+    never looser than the noise it reports. Nodes a leaf does not reach round alike on
+    both sides of a step and cancel.
+    """
+    from ..engine import topological_order
+
+    order = topological_order(out)
+    adjoint: dict[int, float] = {id(out): 1.0}
+    for node in reversed(order):
+        a = adjoint.get(id(node), 0.0)
+        if not a:
+            continue
+        try:
+            local = node.local_grads()
+        except Exception:  # a node of your own whose derivative fails here: no scale
+            return [abs(out.data)] * len(leaves)
+        for p, d in zip(node._prev, local):
+            d = abs(float(d))
+            if math.isfinite(d):
+                adjoint[id(p)] = adjoint.get(id(p), 0.0) + a * d
+    reach: dict[int, int] = {id(leaf): 1 << i for i, leaf in enumerate(leaves)}
+    scales = [abs(out.data)] * len(leaves)
+    for node in order:
+        mask = 0
+        for p in node._prev:
+            mask |= reach.get(id(p), 0)
+        reach[id(node)] = mask
+        term = adjoint.get(id(node), 0.0) * abs(node.data)
+        if node is out or not term or not math.isfinite(term):
+            continue
+        for i in range(len(leaves)):
+            if mask >> i & 1:
+                scales[i] += term
+    return scales
 
 
 def at_points(f: Function, xs: Sequence[float], who: str) -> AtPoints:
