@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from autograd import Op
 from autograd.testing import Expression
 from autograd.testing.reach import Reach
 
@@ -22,6 +23,12 @@ def record(expr: Expression) -> None:
     """Record ``expr`` (its check passed) if a suite's own module is running."""
     if _RECORDING[0]:
         REACH.record(expr)
+
+
+def record_input(op: Op, slot: int, x: float, constant: float | None = None) -> None:
+    """Record one input of one node whose derivative by it was checked."""
+    if _RECORDING[0]:
+        REACH.record_input(op, slot, x, constant)
 
 
 def recording() -> Iterator[None]:

@@ -223,7 +223,7 @@ def _check_hessian(function: AtPoints, subject: Subject, atol: float, rtol: floa
             return _functional_grads(f, point)
 
         columns.append(derivative(g, x, step_for(x, eps), what=f"the gradient by argument {j}",
-                                  atol=atol, rtol=rtol))
+                                  atol=atol, rtol=rtol, scale=function.gradient_scales))
     compared = [
         _compare((i, j), "autograd.hessian", analytic[i][j], columns[j].values[i],
                  columns[j].noise[i], atol, rtol)

@@ -29,7 +29,7 @@ from ..declaration import NARY, Op
 from ..domains import REALS, Domain
 from ..engine import Value
 from .graphs import resolve_op
-from .op_ranges import InputRange, Side, input_range
+from .op_ranges import InputRange, Side, input_range, typical_constant
 
 __all__ = ["constants", "inside", "op_inputs", "reals", "spread", "values"]
 
@@ -137,8 +137,9 @@ def values(
 def constants(op: Op | str, bound: float = 4.0, margin: float = 0.05
               ) -> st.SearchStrategy[float]:
     """The constant of an op that takes one (``c`` in ``x ** c``), inside its domain: small
-    integers and halves in ``[-bound, bound]`` (where the domain has any), its default, and
-    any value in between at least ``margin`` from the domain's ends and excluded points."""
+    integers and halves in ``[-bound, bound]`` (where the domain has any), any value in
+    between at least ``margin`` from the domain's ends and excluded points, and most often
+    :func:`~autograd.testing.op_ranges.typical_constant` (the default, else 2)."""
     op = resolve_op(op)
     if op.param is None:
         raise ValueError(f"{op.name} takes no constant")
@@ -153,8 +154,9 @@ def constants(op: Op | str, bound: float = 4.0, margin: float = 0.05
         choices += [st.sampled_from(integers)] * 2
     if nice:
         choices.append(st.sampled_from(nice))
-    if op.param_default is not None:
-        choices.append(st.just(float(op.param_default)))
+    typical = typical_constant(op)  # the one op_ranges and Reach measure against
+    if typical is not None:
+        choices += [st.just(float(typical))] * 2
     return st.one_of(choices)
 
 
@@ -163,7 +165,7 @@ def constants(op: Op | str, bound: float = 4.0, margin: float = 0.05
 # (within a factor 2 of where the value overflows or the slope drowns); the bottom (the
 # ten octaves above the smallest magnitude); next to an edge that is not 0 (edges at 0
 # are the bottom band's).
-_BANDS = ("everyday", "everyday", "everyday", "whole", "whole", "top", "bottom", "edge")
+_BANDS = ("everyday", "everyday", "everyday", "whole", "top", "top", "bottom", "bottom", "edge")
 _EVERYDAY = (-6.0, 6.0)  # log2 of the everyday magnitudes
 
 

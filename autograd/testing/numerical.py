@@ -85,9 +85,10 @@ _GROWTH_SHARE = 1 / 16
 
 
 def central(g: Callable[[float], list[float]], x: float, h: float,
-            scale: float = 0.0) -> Difference:
+            scale: float | Sequence[float] = 0.0) -> Difference:
     """Central differences of ``g`` at ``x`` with step ``h``, and the noise in each (from
-    the size of the values, or ``scale`` where values that large round inside ``g``)."""
+    the size of the values, or ``scale`` where values that large round inside ``g``: one
+    for all of its values, or one each)."""
     up, down = x + h, x - h
     step = up - down  # the step actually taken, after rounding x + h and x - h
     if not step > 0:
@@ -96,8 +97,9 @@ def central(g: Callable[[float], list[float]], x: float, h: float,
     d = [(a - b) / step for a, b in zip(above, below)]
     if not all(math.isfinite(v) for v in d):
         raise ArithmeticError("a value next to the point is not finite")
-    floor = max(scale, _SMALLEST_NORMAL)
-    noise = [_NOISE * max(abs(a), abs(b), floor) / step for a, b in zip(above, below)]
+    floors = [scale] * len(above) if isinstance(scale, (int, float)) else scale
+    noise = [_NOISE * max(abs(a), abs(b), s, _SMALLEST_NORMAL) / step
+             for a, b, s in zip(above, below, floors)]
     return d, noise
 
 
@@ -110,7 +112,7 @@ class _Attempts:
     """Calls of ``central`` at one point, with a record of the steps that failed."""
 
     def __init__(self, g: Callable[[float], list[float]], x: float, what: str,
-                 scale: float = 0.0) -> None:
+                 scale: float | Sequence[float] = 0.0) -> None:
         self.g, self.x, self.what, self.scale = g, x, what, scale
         self.problems: list[str] = []
         self.failed = 0
@@ -284,7 +286,7 @@ class _How:
     atol: float
     rtol: float
     max_step: float
-    scale: float
+    scale: float | Sequence[float]
 
 
 def _estimate(how: _How, h: float) -> Estimate:
@@ -391,7 +393,7 @@ def derivative(
     atol: float = 0.0,
     rtol: float = 0.0,
     max_step: float = inf,
-    scale: float = 0.0,
+    scale: float | Sequence[float] = 0.0,
 ) -> Estimate:
     """d g / dx at ``x`` for a vector-valued ``g``, starting with step ``h``.
 
@@ -421,10 +423,10 @@ def derivative(
                 best is None or not _agree(best, small)
                 or _relative_noise(small) < _relative_noise(best)):
             best = small
-    elif 0 < a < 1 / 16 and (best is None or _noisy((best.values, best.noise), atol, rtol)):
+    elif 0 < a < 1 / 16 and (best is None or not any(best.values)
+                             or _noisy((best.values, best.noise), atol, rtol)):
         tiny = _try(how, h * a)
-        if tiny is not None and (best is None or (tiny.settled and _relative_noise(tiny)
-                                                  < _relative_noise(best))):
+        if tiny is not None and (best is None or (any(tiny.values) and _good(tiny, atol, rtol))):
             best = tiny
     if best is None:  # no start worked: the first one's error
         return _estimate(how, h)

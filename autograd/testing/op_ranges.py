@@ -141,7 +141,8 @@ class _Probe:
     def state(self, x: float) -> str:
         """'slope' where the numerical derivative resolves a factor of 2, 'flat' where it is
         exactly 0, '' where there is nothing to check (undefined, not finite, drowned)."""
-        if not self.domain.defines(x) or self.value(x) is None:
+        y = self.value(x) if self.domain.defines(x) else None
+        if y is None or 0 < abs(y) < sys.float_info.min:  # a subnormal value has lost digits
             return ""
         edges = [abs(x - e) for e in self.domain.edges]
         reach = min(edges) / 4 if edges else math.inf

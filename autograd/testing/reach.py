@@ -27,16 +27,25 @@ from dataclasses import dataclass, field
 
 from ..declaration import NARY, Op
 from .graphs import Expression, forward, resolve_op
-from .op_ranges import InputRange, input_range
+from .op_ranges import InputRange, input_range, typical_constant
 
 inf = math.inf
 
 __all__ = ["Reach"]
 
-#: How far inside the range a suite may stop: a factor of 2 ** 16 (4.8 decades) of the
-#: smallest magnitude or closest distance, a factor of 16 of the largest.
-BOTTOM_SLACK = 2.0**16
-TOP_SLACK = 16.0
+#: How far inside the range a suite may stop: within a factor of 2 of its end, or within
+#: 5% of the octaves the range spans from 1 (50 of the 1,000 from 1 to 1e-300: 1e-285),
+#: whichever is wider.
+SLACK_OCTAVES, SLACK_SHARE = 1.0, 0.05
+
+
+def _short_of(got: float, end: float, other_end: float) -> bool:
+    """Whether ``got`` stops short of the range's ``end`` (the range runs from
+    ``other_end`` to ``end``, in magnitudes)."""
+    span = abs(math.log2(end) - math.log2(other_end))
+    slack = max(SLACK_OCTAVES, SLACK_SHARE * span)
+    return abs(math.log2(got) - math.log2(end)) > slack and (
+        (got < end) == (end > other_end))
 
 
 @dataclass
@@ -87,8 +96,10 @@ class Reach:
             slots.append(forward(step.op, xs, step.constant))
 
     def record_input(self, op: Op, slot: int, x: float, constant: float | None = None) -> None:
-        """One input ``x`` of ``op`` (input ``slot``, at ``constant``)."""
-        if not math.isfinite(x):
+        """One input ``x`` of ``op`` (input ``slot``, at ``constant``). For an op with a
+        constant, only inputs at its typical one count: the range is measured there (the
+        range of x ** c moves with c)."""
+        if not math.isfinite(x) or (op.kind.constant and constant != typical_constant(op)):
             return
         slot = 0 if op.kind is NARY else slot
         entry = self._inputs.setdefault((op.name, slot), _InputReach(op, slot))
@@ -113,9 +124,9 @@ class Reach:
 
     def shortfalls(self, names: Iterable[str] | None = None) -> list[str]:
         """Where the inputs checked fall short of each op's range (of ``names``, by default
-        every op recorded): a side never checked, a largest magnitude more than a factor of
-        16 below the range's, a smallest (or a closest distance to an edge) more than
-        2 ** 16 above it."""
+        every op recorded): a side never checked, a largest magnitude below the range's, a
+        smallest (or a closest distance to an edge) above it, by more than a factor of 2
+        or 5% of the octaves the range spans."""
         found: list[str] = []
         for name, slot, target in self._targets(names):
             entry = self._inputs.get((name, slot))
@@ -129,10 +140,11 @@ class Reach:
                 if got is None:
                     found.append(f"{where}: never checked at {at}")
                     continue
-                if got.largest < side.largest / TOP_SLACK:
+                one = min(max(1.0, side.smallest), side.largest)  # where everyday values are
+                if _short_of(got.largest, side.largest, one):
                     found.append(f"{where}: largest |x| checked at {at} is "
                                  f"{_short(got.largest)}, the range reaches {_short(side.largest)}")
-                if got.smallest > side.smallest * BOTTOM_SLACK:
+                if _short_of(got.smallest, side.smallest, one):
                     found.append(f"{where}: smallest |x| checked at {at} is "
                                  f"{_short(got.smallest)}, the range reaches "
                                  f"{_short(side.smallest)}")
@@ -141,7 +153,7 @@ class Reach:
                     if closest is None:
                         continue
                     got_d = entry.edges.get((edge.point, sign), inf)
-                    if got_d > closest * BOTTOM_SLACK:
+                    if got_d == inf or _short_of(got_d, closest, 1.0):
                         found.append(
                             f"{where}: closest to the {edge.kind} at {edge.point:g} from "
                             f"{'below' if sign < 0 else 'above'} is {_short(got_d)}, the range "
@@ -149,8 +161,9 @@ class Reach:
         return found
 
     def report(self, names: Iterable[str] | None = None) -> list[str]:
-        """One line per op input: per side the magnitudes checked (and the range's, after
-        'of'), and the closest approach to each edge from each side."""
+        """One line per op input (at its typical constant, ``@ 2``, for an op with one): per
+        side the magnitudes checked (and the range's, after 'of'), and the closest approach
+        to each edge from each side."""
         lines = []
         for name, slot, target in self._targets(names):
             entry = self._inputs.get((name, slot))
@@ -168,5 +181,6 @@ class Reach:
                         for s, d in ((-1.0, edge.below), (1.0, edge.above)) if d is not None]
                 parts.append(f"{edge.kind} {edge.point:g} at {' '.join(near)}")
             counts = sum(e.count for e in entry.sides.values())
-            lines.append(f"{name}[{slot}] ({counts}): " + "; ".join(parts))
+            at = "" if target.constant is None else f" @ {target.constant:g}"
+            lines.append(f"{name}[{slot}]{at} ({counts}): " + "; ".join(parts))
         return lines

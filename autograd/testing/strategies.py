@@ -30,7 +30,7 @@ from functools import lru_cache
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from ..declaration import UNARY, UNARY_CONST, Op
+from ..declaration import NARY, UNARY, UNARY_CONST, Op
 from ..declare import declared_ops
 from ..engine import Value
 from ..modes import no_grad
@@ -100,8 +100,11 @@ def applications(
         else:
             focus = draw(st.integers(0, count - 1))
             wide = draw(op_inputs(op, focus, c))
-            xs = [wide if j == focus else _other(draw, op, j, c, wide, ordinary)
-                  for j in range(count)]
+            mode = draw(st.sampled_from(_MODES))
+            probed = input_range(op, 0 if op.kind is NARY else focus, c).others
+            xs = [wide if j == focus else _other(
+                draw, op, j, c, wide, ordinary, mode, probed[:focus] + (wide,) + probed[focus:])
+                for j in range(count)]
             if not _finite(op, xs, c):  # the others too large with it: everyday ones
                 xs = [wide if j == focus else ordinary(j) for j in range(count)]
         if not _finite(op, xs, c):
@@ -118,15 +121,23 @@ def _finite(op: Op, xs: Sequence[float], c: float | None) -> bool:
         return False
 
 
+# How the other inputs of a node are drawn, beside its focus input: all everyday, all of
+# about the focus's size (a + b at 1e300 is checked in b too only if b is as large), all
+# at the values the focus's range was probed with (where it surely holds: a ** 1.5 at
+# a = 1e-213), or each its own way. sampled_from weights by count.
+_MODES = ("everyday", "everyday", "alike", "alike", "probed", "probed", "mixed", "mixed")
+
+
 def _other(draw: st.DrawFn, op: Op, j: int, c: float | None, wide: float,
-           ordinary: Callable[[int], float]) -> float:
-    """Another input of a node whose focus input is ``wide``: an everyday value, one of
-    about the same size (so that ``a + b`` at 1e300 can be checked in ``b`` too), or one
-    drawn across the range itself."""
-    how = draw(st.integers(0, 7))
-    if how < 2:
+           ordinary: Callable[[int], float], mode: str, probed: Sequence[float]) -> float:
+    """Another input (``j``) of a node whose focus input is ``wide``, drawn by ``mode``
+    (``probed``: the other inputs' values when the focus's range was probed)."""
+    how = draw(st.sampled_from(("wide", "alike", "everyday"))) if mode == "mixed" else mode
+    if how == "probed":
+        return probed[min(j, len(probed) - 1)] if probed else ordinary(j)
+    if how == "wide":
         return draw(op_inputs(op, j, c))
-    if how < 5:
+    if how == "alike":
         x = wide * 2.0 ** draw(st.floats(-2.0, 2.0)) * draw(st.sampled_from([1.0, -1.0]))
         if math.isfinite(x) and x in domain_of(op, j, c):
             return x

@@ -89,8 +89,9 @@ class AtPoints:
         self.value = out.data
         self.reference: Sides = sides(out)
         self.guarded = constrained(self.reference)
-        #: For each argument, the size of the values that round when it moves.
-        self.scales = rounding_scales(out, leaves)
+        #: For each argument, the size of the values that round when it moves, and the
+        #: size of the terms its derivative sums (for numerical second derivatives).
+        self.scales, self.gradient_scales = rounding_scales(out, leaves)
 
     def check(self, point: Sequence[float], out: Value) -> None:
         """StepCrossesAnEdge if the graph ``out`` (of ``f`` at ``point``) crossed an edge."""
@@ -123,10 +124,12 @@ class AtPoints:
             self.check(point, graph_at(self.f, point, self.who))
 
 
-def rounding_scales(out: Value, leaves: Sequence[Value]) -> list[float]:
+def rounding_scales(out: Value, leaves: Sequence[Value]) -> tuple[list[float], list[float]]:
     """For each leaf, how large the values are whose rounding reaches ``out`` when the leaf
     moves: the sum, over the nodes that depend on it, of |node value| times the sum over
-    paths to ``out`` of the products of |local derivative|.
+    paths to ``out`` of the products of |local derivative|; and how large the terms are
+    that its derivative sums (that sum over paths itself, for the leaf: d/dx of
+    x - x * 2**(-x / 2) is -1 + 1 + ..., which rounds like 1 however small it is).
 
     ``1 - (1 + sqrt(x))`` at x = 1e-30 is 1e-15, but it passes through 1, whose rounding
     (2e-16) is all a numerical derivative sees: the noise must be reckoned from 1, not
@@ -146,7 +149,7 @@ def rounding_scales(out: Value, leaves: Sequence[Value]) -> list[float]:
         try:
             local = node.local_grads()
         except Exception:  # a node of your own whose derivative fails here: no scale
-            return [abs(out.data)] * len(leaves)
+            return [abs(out.data)] * len(leaves), [0.0] * len(leaves)
         for p, d in zip(node._prev, local):
             d = abs(float(d))
             if math.isfinite(d):
@@ -164,7 +167,7 @@ def rounding_scales(out: Value, leaves: Sequence[Value]) -> list[float]:
         for i in range(len(leaves)):
             if mask >> i & 1:
                 scales[i] += term
-    return scales
+    return scales, [adjoint.get(id(leaf), 0.0) for leaf in leaves]
 
 
 def at_points(f: Function, xs: Sequence[float], who: str) -> AtPoints:
