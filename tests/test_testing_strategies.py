@@ -95,7 +95,11 @@ def test_values_are_leaves_with_the_label(v: Value) -> None:
 # --- applications: one node of one op ----------------------------------------------------------
 
 
+PER_OP = settings.get_profile("per-op")  # each op its share of the profile's examples
+
+
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@settings(PER_OP, max_examples=4 * PER_OP.max_examples)
 @given(data=st.data())
 def test_applications_draw_inside_the_declared_domains(op: Op, data: st.DataObject) -> None:
     """Across the whole range (the default): every input inside its domain at the node's
@@ -114,6 +118,7 @@ def test_applications_draw_inside_the_declared_domains(op: Op, data: st.DataObje
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@PER_OP
 @given(data=st.data())
 def test_bounded_applications_stay_within_bound_and_margin(op: Op, data: st.DataObject) -> None:
     node = data.draw(applications(op, margin=0.05, full_range=False))
@@ -128,11 +133,11 @@ def test_bounded_applications_stay_within_bound_and_margin(op: Op, data: st.Data
 def test_x_squared_and_cubed_are_drawn_at_negative_x() -> None:
     """pow_const's domain depends on its constant: with an integer one, x ** c is defined
     at negative x, and drawn there ((pred - y) ** 2 is where users are)."""
-    drawn = _examples(applications("pow_const"), 300)
+    drawn = _examples(applications("pow_const"), 150)
     negative = {s.constant for e in drawn for s in e.steps if e.point[0] < 0}
     assert {2.0, 3.0} <= negative, negative
     assert all(c.is_integer() for c in negative)
-    in_graphs = _examples(expressions(featuring="pow_const"), 300)
+    in_graphs = _examples(expressions(featuring="pow_const"), 100)
     assert any(s.op.name == "pow_const" and list(e.build().nodes)[k]._prev[0].data < 0
                for e in in_graphs for k, s in enumerate(e.steps))
 
