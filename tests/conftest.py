@@ -59,6 +59,16 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
 
 
 def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
+    # The reach of the gradient suites (suite_reach.py): the inputs each op was checked at.
+    from suite_reach import REACH
+
+    if len(REACH):
+        terminalreporter.write_line(
+            f"\nreach of the gradient suites: |input| checked per side of 0 ('+' and '-'), of "
+            f"the range where a check means something, and the closest approach to each edge "
+            f"({len(REACH)} inputs checked):")
+        for line in REACH.report():
+            terminalreporter.write_line(f"  {line}")
     if _SKIPPED:
         terminalreporter.write_line(
             f"CHAINRULE_NO_SKIP=1: {len(_SKIPPED)} test(s) skipped, which fails this run: "

@@ -15,7 +15,7 @@ slot's consumers (the engine pushes from a topological order instead).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,33 +48,69 @@ def _softplus(x: float) -> float:
 def _lse(xs: Sequence[float]) -> float:
     # The largest, plus log1p of the rest shifted by it: log(1 + tiny) would round to 0.
     *rest, top = sorted(xs)
-    return top + math.log1p(math.fsum(math.exp(x - top) for x in rest))
+    return top + math.log1p(_sum(math.exp(x - top) for x in rest))
 
 
 def _half(xs: Sequence[float]) -> int:
     return len(xs) // 2
 
 
+def _sum(xs: Iterable[float]) -> float:
+    """An exact sum, or where fsum overflows on the way (1e308 + 1e308 - 1e308) the plain one."""
+    xs = list(xs)
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):
+        return float(sum(xs))
+
+
+def _pow(a: float, b: float) -> float:
+    """a ** b, infinite where it overflows (or 0 is raised to a negative power)."""
+    try:
+        return float(a**b)
+    except (OverflowError, ZeroDivisionError):
+        return math.inf if a > 0 or float(b) % 2 == 0 else -math.inf
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709.8 else math.inf
+
+
+def _softmax(xs: Sequence[float]) -> list[float]:
+    # Shifted by the largest, normalised by the sum: exp(x - lse(xs)) loses log n once
+    # lse(xs) is so large that adding it rounds away (two inputs at 1e16).
+    top = max(xs)
+    es = [math.exp(x - top) for x in xs]
+    total = math.fsum(es)
+    return [e / total for e in es]
+
+
 REFERENCE: dict[str, Reference] = {
     "add": Reference(lambda v, c: v[0] + v[1], lambda v, c: [1.0, 1.0]),
     "sub": Reference(lambda v, c: v[0] - v[1], lambda v, c: [1.0, -1.0]),
     "mul": Reference(lambda v, c: v[0] * v[1], lambda v, c: [v[1], v[0]]),
-    "div": Reference(lambda v, c: v[0] / v[1], lambda v, c: [1 / v[1], -v[0] / v[1] ** 2]),
+    "div": Reference(
+        lambda v, c: v[0] / v[1], lambda v, c: [1 / v[1], -v[0] * _pow(v[1], -2.0)]
+    ),
     "pow": Reference(
-        lambda v, c: v[0] ** v[1],
-        lambda v, c: [v[1] * v[0] ** (v[1] - 1), v[0] ** v[1] * math.log(v[0])],
+        lambda v, c: _pow(v[0], v[1]),
+        lambda v, c: [v[1] * _pow(v[0], v[1] - 1), _pow(v[0], v[1]) * math.log(v[0])],
     ),
     "add_const": Reference(lambda v, c: v[0] + c, lambda v, c: [1.0]),
     "sub_const": Reference(lambda v, c: v[0] - c, lambda v, c: [1.0]),
     "rsub_const": Reference(lambda v, c: c - v[0], lambda v, c: [-1.0]),
     "mul_const": Reference(lambda v, c: v[0] * c, lambda v, c: [c]),
     "div_const": Reference(lambda v, c: v[0] / c, lambda v, c: [1 / c]),
-    "rdiv_const": Reference(lambda v, c: c / v[0], lambda v, c: [-c / v[0] ** 2]),
-    "pow_const": Reference(lambda v, c: v[0] ** c, lambda v, c: [c * v[0] ** (c - 1)]),
-    "rpow_const": Reference(lambda v, c: c ** v[0], lambda v, c: [c ** v[0] * math.log(c)]),
+    "rdiv_const": Reference(lambda v, c: c / v[0], lambda v, c: [-c * _pow(v[0], -2.0)]),
+    "pow_const": Reference(
+        lambda v, c: _pow(v[0], c), lambda v, c: [0.0 if c == 0 else c * _pow(v[0], c - 1)]
+    ),
+    "rpow_const": Reference(
+        lambda v, c: _pow(c, v[0]), lambda v, c: [_pow(c, v[0]) * math.log(c)]
+    ),
     "neg": Reference(lambda v, c: -v[0], lambda v, c: [-1.0]),
     "abs": Reference(lambda v, c: abs(v[0]), lambda v, c: [math.copysign(1.0, v[0])]),
-    "exp": Reference(lambda v, c: math.exp(v[0]), lambda v, c: [math.exp(v[0])]),
+    "exp": Reference(lambda v, c: _exp(v[0]), lambda v, c: [_exp(v[0])]),
     "log": Reference(lambda v, c: math.log(v[0]), lambda v, c: [1 / v[0]]),
     "sqrt": Reference(lambda v, c: math.sqrt(v[0]), lambda v, c: [0.5 / math.sqrt(v[0])]),
     "tanh": Reference(lambda v, c: math.tanh(v[0]), lambda v, c: [_sech2(v[0])]),
@@ -88,14 +124,14 @@ REFERENCE: dict[str, Reference] = {
     "softplus": Reference(lambda v, c: _softplus(v[0]), lambda v, c: [_sigmoid(v[0])]),
     "sin": Reference(lambda v, c: math.sin(v[0]), lambda v, c: [math.cos(v[0])]),
     "cos": Reference(lambda v, c: math.cos(v[0]), lambda v, c: [-math.sin(v[0])]),
-    "sum": Reference(lambda v, c: math.fsum(v), lambda v, c: [1.0] * len(v)),
-    "mean": Reference(lambda v, c: math.fsum(v) / len(v), lambda v, c: [1 / len(v)] * len(v)),
+    "sum": Reference(lambda v, c: _sum(v), lambda v, c: [1.0] * len(v)),
+    "mean": Reference(lambda v, c: _sum(v) / len(v), lambda v, c: [1 / len(v)] * len(v)),
     "dot": Reference(
-        lambda v, c: math.fsum(w * x for w, x in zip(v[: _half(v)], v[_half(v) :])),
+        lambda v, c: _sum(w * x for w, x in zip(v[: _half(v)], v[_half(v) :])),
         lambda v, c: [*v[_half(v) :], *v[: _half(v)]],
     ),
     "logsumexp": Reference(
-        lambda v, c: _lse(v), lambda v, c: [math.exp(x - _lse(v)) for x in v]
+        lambda v, c: _lse(v), lambda v, c: _softmax(v)
     ),
 }
 
@@ -165,7 +201,7 @@ def adjoints(
 
     def adjoint(slot: int) -> float:
         if slot not in memo:
-            memo[slot] = math.fsum(
+            memo[slot] = _sum(
                 adjoint(k) * weight(partials[k][j]) for k, j in consumers.get(slot, [])
             )
         return memo[slot]
@@ -213,6 +249,6 @@ def error_scales(expr: Expression) -> ErrorScales:
     partials = local_partials(steps, values)
     root = expr.output_slot
     absolute = adjoints(steps, partials, root, abs)
-    value = abs(values[root]) + math.fsum(a * abs(v) for a, v in zip(absolute, values))
+    value = abs(values[root]) + _sum(a * abs(v) for a, v in zip(absolute, values))
     padded = adjoints(steps, partials, root, lambda d: abs(d) + 1.0)
     return ErrorScales(value, padded[: expr.n_inputs], padded)

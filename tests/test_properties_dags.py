@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
+from known_engine_issues import known_engine_issue
 from reference_ops import error_scales, gradients_of
+from suite_reach import record, recording
 
 import autograd
 from autograd import Op, Value, gradients, topological_order
 from autograd.ops import OPS
-from autograd.testing import MLP, Expression, check_grads
+from autograd.testing import (
+    Expression,
+    MLPLoss,
+    NumericalDerivativeError,
+    RoundingNoiseWarning,
+    check_grads,
+)
 from autograd.testing.strategies import expressions, mlps, reals
 
 # Computing a gradient in another order (a * (g * d) against (a * g) * d, or adding the
@@ -57,25 +67,52 @@ def _gradient_tolerance(expr: Expression) -> float:
     scales = error_scales(expr)
     atol = max(ATOL_PER_VALUE_SCALE * scales.value,
                ATOL_PER_GRADIENT_SCALE * max(scales.grads), sys.float_info.min)
+    if not math.isfinite(atol):
+        event("rejected: the reference's error scales overflow")
+        reject()
     if all(abs(g) <= 10 * atol for g in gradients_of(expr)):
         event("rejected: every input gradient is near 0")
         reject()
     return atol
 
 
+def check_expression(expr: Expression, order: int) -> None:
+    """Derivatives of ``expr`` up to ``order`` against numerical ones, with a tolerance
+    that lets a wrong derivative show (the graph is rejected where nothing could, where
+    check_grads refuses the check, or where the engine is known to be wrong); a graph that
+    passes is recorded for the reach report."""
+    why = known_engine_issue(expr, order)
+    if why:
+        event(f"rejected: a known engine issue ({why})")
+        reject()
+    atol = _gradient_tolerance(expr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RoundingNoiseWarning)
+        try:
+            check_grads(expr, expr.point, order=order, atol=atol)
+        except NumericalDerivativeError as exc:
+            event(f"rejected: {type(exc).__name__}")
+            reject()
+    record(expr)
+
+
 def check_expression_gradients(expr: Expression) -> None:
-    """First derivatives of ``expr`` against numerical ones, with a tolerance that lets a
-    wrong derivative show (the graph is rejected where nothing could)."""
-    check_grads(expr, expr.point, order=1, atol=_gradient_tolerance(expr))
+    """First derivatives of ``expr`` against numerical ones (see check_expression)."""
+    check_expression(expr, 1)
 
 
 def check_expression_second_derivatives(expr: Expression) -> None:
     """The same, up to second derivatives."""
-    check_grads(expr, expr.point, order=2, atol=_gradient_tolerance(expr))
+    check_expression(expr, 2)
 
 
 IDS = [op.name for op in OPS]
 PER_OP = settings.get_profile("per-op")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record_reach() -> Iterator[None]:
+    yield from recording()
 
 
 def dags(op: Op) -> st.SearchStrategy[Expression]:
@@ -102,14 +139,25 @@ def test_dag_second_derivatives_match_numerical(op: Op, data: st.DataObject) -> 
     check_expression_second_derivatives(data.draw(small_dags(op), label="expr"))
 
 
+def check_mlp(mlp: MLPLoss, order: int) -> None:
+    """check_grads of an MLP's loss; a point where it refuses the check is rejected."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RoundingNoiseWarning)
+        try:
+            check_grads(mlp, mlp.point, order=order)
+        except NumericalDerivativeError as exc:
+            event(f"rejected: {type(exc).__name__}")
+            reject()
+
+
 @given(mlps())
-def test_mlp_gradients_match_numerical(mlp: MLP) -> None:
-    check_grads(mlp, mlp.point, order=1)
+def test_mlp_gradients_match_numerical(mlp: MLPLoss) -> None:
+    check_mlp(mlp, 1)
 
 
 @given(mlps(hidden_layers=1, width=(1, 2), n_inputs=(1, 2), n_outputs=1))
-def test_mlp_second_derivatives_match_numerical(mlp: MLP) -> None:
-    check_grads(mlp, mlp.point, order=2)
+def test_mlp_second_derivatives_match_numerical(mlp: MLPLoss) -> None:
+    check_mlp(mlp, 2)
 
 
 # --- invariants of backward() -----------------------------------------------------------

@@ -16,16 +16,20 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from known_engine_issues import known_engine_issue
 from reference_ops import RefStep, adjoints, local_partials, reference_for
 
 from autograd import Domain, Op, Value, gradients, no_grad, topological_order
 from autograd.ops import OPS
-from autograd.testing import apply_op, numerical_grad
+from autograd.testing import apply_op
+from autograd.testing.edges import distance_to_edge
 from autograd.testing.graphs import domain_of, forward, input_counts
-from autograd.testing.strategies import applications, inside, reals
+from autograd.testing.numerical import derivative, step_for
+from autograd.testing.op_ranges import typical_constant
+from autograd.testing.strategies import applications, constants, inside, reals
 
 BOUND = 1e3  # no node's value above this, so values and derivatives stay finite
 MARGIN = 0.05  # op inputs this far from kinks, poles and domain ends
@@ -83,13 +87,14 @@ class GraphMachine(RuleBasedStateMachine):
         # values drift apart (the value invariant bounds that separately).
         return local_partials(self.steps, [n.data for n in self.nodes])
 
-    def _candidates(self, op: Op, slot: int) -> list[int]:
-        """The nodes an input of ``op`` can read, newest first (so graphs grow deep).
+    def _candidates(self, op: Op, slot: int, c: float | None = None) -> list[int]:
+        """The nodes an input of ``op`` (at constant ``c``) can read, newest first (so
+        graphs grow deep).
 
         Kept per domain (the table has a handful) as nodes are added: every op's inputs
         are screened before one is drawn, and that would otherwise be most of a run.
         """
-        d = domain_of(op, slot)
+        d = domain_of(op, slot, c)
         if d not in self.fits:
             self.fits[d] = [
                 i for i, n in enumerate(self.nodes) if inside(n.data, d, MARGIN, BOUND)
@@ -125,22 +130,26 @@ class GraphMachine(RuleBasedStateMachine):
         """Apply a drawn op to drawn nodes; ``newest``: its first input is the newest node
         that fits. Under no_grad (``graph=False``) the node is a constant. False when the
         value would be too large to be interesting (nothing is added then)."""
-        feasible = [
-            op for op in OPS if all(self._candidates(op, j) for j in range(input_counts(op)[0]))
-        ]
+        def fits(op: Op, c: float | None) -> bool:
+            return all(self._candidates(op, j, c) for j in range(input_counts(op)[0]))
+
+        # An op with a constant may be defined on more at some constants (x ** 2 at x < 0).
+        feasible = [op for op in OPS if fits(op, None) or fits(op, typical_constant(op))]
         # Drawn by name, so that a failing run prints as a readable program.
         name = data.draw(st.sampled_from([op.name for op in feasible]), label="op")
         op = next(op for op in feasible if op.name == name)
+        c = None
+        if op.param is not None:  # first: the domains are read at it
+            c = data.draw(constants(op, 3.0, MARGIN), label="constant")
+            if not fits(op, c):
+                return False
         count = data.draw(st.sampled_from(input_counts(op)), label="inputs")
         args = tuple(
-            self._candidates(op, j)[0]
+            self._candidates(op, j, c)[0]
             if newest and j == 0
-            else data.draw(st.sampled_from(self._candidates(op, j)), label=f"input {j}")
+            else data.draw(st.sampled_from(self._candidates(op, j, c)), label=f"input {j}")
             for j in range(count)
         )
-        c = None
-        if op.param is not None:
-            c = data.draw(reals(-3.0, 3.0, domain=op.param, margin=MARGIN), label="constant")
         return self._make(op, args, c, graph)
 
     def _make(self, op: Op, args: tuple[int, ...], c: float | None, graph: bool = True) -> bool:
@@ -300,17 +309,26 @@ TestGraphMachine = GraphMachine.TestCase
 @given(data=st.data())
 def test_every_op_has_a_reference(op: Op, data: st.DataObject) -> None:
     """The reference covers the op table, and agrees with each op's forward function and
-    with numerical derivatives of it: a wrong reference would pass a wrong engine (or
-    fail a right one) in every suite that uses it."""
+    with numerical derivatives of it, across the whole range the strategies draw from: a
+    wrong reference would pass a wrong engine (or fail a right one) in every suite that
+    uses it. A partial the numerical estimate cannot resolve there is not compared."""
     node = data.draw(applications(op), label="node")
     (step,) = node.steps
     xs, c = list(node.point), step.constant
     ref = reference_for(op)
+    if known_engine_issue(node, 1):  # (where numerical derivatives cannot judge it either)
+        reject()
     assert ref.value(xs, c) == pytest.approx(forward(op, xs, c), rel=1e-12, abs=1e-300)
 
-    def f(*vs: Value) -> Value:
-        # The op's forward function on floats, as a Value: no derivative of the engine's.
-        return Value(forward(op, [v.data for v in vs], c))
+    for j, partial in enumerate(ref.partials(xs, c)):
 
-    for j, (partial, numeric) in enumerate(zip(ref.partials(xs, c), numerical_grad(f, xs))):
-        assert partial == pytest.approx(numeric, rel=1e-6, abs=1e-8), (op.name, j, xs, c)
+        def g(t: float, j: int = j) -> list[float]:
+            # The op's forward function on floats: no derivative of the engine's.
+            return [forward(op, [*xs[:j], t, *xs[j + 1 :]], c)]
+
+        reach = distance_to_edge(op, j, xs[j], c)[0] / 4  # steps stay off kinks and poles
+        e = derivative(g, xs[j], min(step_for(xs[j], 1e-4), reach), max_step=reach, rtol=1e-6)
+        n, noise = e.values[0], e.noise[0]
+        if not e.settled or abs(n) <= 3 * noise:
+            continue  # rounding swamps it here
+        assert abs(partial - n) <= 1e-6 * abs(n) + noise + 1e-300, (op.name, j, xs, c, n)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import Phase, given, settings
 
+import autograd.ops
 import autograd.testing
 from autograd import DomainError, Value
+from autograd.declare import node_class_of
 from autograd.testing import (
     GradientCheckError,
     NumericalDerivativeError,
+    RoundingNoiseError,
+    RoundingNoiseWarning,
     check_grads,
     local_grad_mismatches,
     numerical_grad,
@@ -80,24 +86,33 @@ def test_numerical_grad_keeps_refining_while_the_estimates_converge() -> None:
 
 
 # A large value next to a small slope: central differences over the usual step are
-# swamped by the rounding of the values (1e8 has a spacing of 1.5e-8).
+# swamped by the rounding of the values (1e8 has a spacing of 1.5e-8). The step widens
+# while the slope holds; what noise is left is allowed for, and said (a warning) where it
+# made the check looser than its tolerances.
 LARGE_VALUES = [
-    ("x + 1e8", lambda x: x + 1e8, [0.3]),
-    ("x + 1e10", lambda x: x + 1e10, [0.3]),
-    ("x + 1e14", lambda x: x + 1e14, [-2.0]),
-    ("x * y + 1e8", lambda x, y: x * y + 1e8, [0.3, -0.7]),
-    ("sin(x) + 1e8", lambda x: x.sin() + 1e8, [0.3]),
-    ("1e9 * x + x * x", lambda x: 1e9 * x + x * x, [0.5]),
+    ("x + 1e8", lambda x: x + 1e8, [0.3], False),
+    ("x + 1e10", lambda x: x + 1e10, [0.3], None),
+    ("x * y + 1e8", lambda x, y: x * y + 1e8, [0.3, -0.7], None),
+    ("sin(x) + 1e8", lambda x: x.sin() + 1e8, [0.3], None),
+    ("1e9 * x + x * x", lambda x: 1e9 * x + x * x, [0.5], None),
 ]
 
 
 @pytest.mark.parametrize(
-    ("f", "args"), [case[1:] for case in LARGE_VALUES], ids=[c[0] for c in LARGE_VALUES]
+    ("f", "args", "looser"), [case[1:] for case in LARGE_VALUES],
+    ids=[c[0] for c in LARGE_VALUES],
 )
 def test_a_large_value_next_to_a_small_slope_passes(
-    f: Callable[..., Value], args: list[float]
+    f: Callable[..., Value], args: list[float], looser: bool | None
 ) -> None:
-    check_grads(f, args, order=2)
+    """Passes, with a warning where it passed only within the noise (None: either way,
+    depending on how the rounding of the values falls)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_grads(f, args, order=2)
+    said = [w for w in caught if issubclass(w.category, RoundingNoiseWarning)]
+    if looser is not None:
+        assert bool(said) == looser, [str(w.message) for w in said]
     # Node by node too: no correct node of the graph is named a culprit.
     out = f(*[Value(a) for a in args])
     assert local_grad_mismatches(out, order=2) == []
@@ -115,6 +130,105 @@ def test_a_wrong_slope_under_a_large_value_is_caught_and_the_noise_is_named() ->
     message = str(err)
     assert "for rounding)" in message and "limited by rounding noise" in message
     assert "already widened" in message
+
+
+# --- rounding noise too large for a meaningful check ------------------------------------------
+
+
+def _doubled_tanh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tanh's derivative twice what it is (in backward() and in the functional API)."""
+    scaled_tanh(monkeypatch, 2.0)
+
+
+def scaled_tanh(monkeypatch: pytest.MonkeyPatch, factor: float) -> None:
+    cls = node_class_of(autograd.ops.BY_NAME["tanh"])
+    local_grads = cls.local_grads
+
+    def _local_grads(self: Value, symbolic: bool = False) -> list[Any]:
+        return [factor * d for d in local_grads(self, symbolic)]
+
+    def _backward(self: Value) -> None:
+        x = self._a
+        x.grad += factor * local_grads(self)[0] * self.grad
+
+    monkeypatch.setattr(cls, "local_grads", _local_grads)
+    monkeypatch.setattr(cls, "_backward", _backward)
+
+
+def test_a_doubled_derivative_under_a_huge_constant_is_refused_not_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With tanh's derivative doubled, check_grads(tanh(x) + 1e15) passed: the rounding noise
+    of 1e15 (a spacing of 0.125) swamped a slope of 0.9. It is refused now, saying why and
+    what to do."""
+    _doubled_tanh(monkeypatch)
+    with pytest.raises(RoundingNoiseError) as info:
+        check_grads(lambda x: x.tanh() + 1e15, [0.3])
+    err = info.value
+    assert isinstance(err, NumericalDerivativeError)
+    assert err.value == pytest.approx(1e15) and err.order == 1 and err.argument == 0
+    assert err.noise > abs(err.numerical) / 3
+    message = str(err)
+    for text in ("cannot check d f / d x", "1e+15", "rounding swamps the slope",
+                 "a factor of 2 would pass", "check f - 1e+15 instead of f"):
+        assert text in message, text
+
+
+def test_a_right_derivative_under_a_huge_constant_is_refused_too() -> None:
+    """The refusal reads only the numerical side: a right engine is refused alike."""
+    with pytest.raises(RoundingNoiseError):
+        check_grads(lambda x: x.tanh() + 1e15, [0.3])
+    with pytest.raises(RoundingNoiseError, match="check f - 1e\\+14"):
+        check_grads(lambda x: x + 1e14, [-2.0])
+
+
+def test_a_derivative_off_by_a_percent_under_1e12_is_not_passed_in_silence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """x 1.01 passed at 1e12 in silence; now it is refused, or passes with a warning that
+    says how loose the check was, never silently."""
+    scaled_tanh(monkeypatch, 1.01)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            check_grads(lambda x: x.tanh() + 1e12, [0.3])
+        except (RoundingNoiseError, GradientCheckError):
+            return
+    said = [str(w.message) for w in caught if issubclass(w.category, RoundingNoiseWarning)]
+    assert said and "limited by rounding noise" in said[0]
+
+
+def test_a_pass_within_the_noise_only_warns_saying_by_how_much(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scaled_tanh(monkeypatch, 1.001)  # off by 0.1%: beyond rtol, within the noise of 1e10
+    with pytest.warns(RoundingNoiseWarning) as record:
+        check_grads(lambda x: x.tanh() + 1e10, [0.3])
+    message = str(record[0].message)
+    for text in ("d f / d x (order 1)", "passed only because", "limited by rounding noise",
+                 "backward() gave 0.916", "the function's value (1e+10)",
+                 "Subtract the large constant part"):
+        assert text in message, text
+
+
+def test_negative_control_a_doubled_derivative_under_a_large_constant_is_still_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the noise still resolves a factor of 2 (1e8), the doubled derivative fails
+    the check: the refusal takes nothing away from what can be caught."""
+    _doubled_tanh(monkeypatch)
+    with pytest.raises(GradientCheckError):
+        check_grads(lambda x: x.tanh() + 1e8, [0.3])
+    with pytest.raises(GradientCheckError):
+        check_grads(lambda x: x.tanh() + 1e15, [0.3], order=1, rtol=0.0, atol=0.0,
+                    eps=0.5)  # a step wide enough for the noise: then it is caught
+
+
+def test_a_small_value_passes_silently() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_grads(lambda x: x.tanh() + 1.0, [0.3], order=2)
+        check_grads(lambda x, unused: x * 2.0, [1.0, 5.0], order=2, atol=0.0)
 
 
 def test_numerical_grad_says_when_a_function_is_undefined_next_to_the_point() -> None:
@@ -227,8 +341,10 @@ def test_tolerances_decide() -> None:
     ("kwargs", "match"),
     [
         ({"order": 3}, "order must be 1 or 2"),
-        ({"atol": -1.0}, "atol must be a number >= 0"),
-        ({"rtol": "x"}, "rtol must be a number >= 0"),
+        ({"atol": -1.0}, "atol must be a finite number >= 0"),
+        ({"rtol": "x"}, "rtol must be a finite number >= 0"),
+        ({"atol": math.inf}, "atol must be a finite number >= 0"),
+        ({"order": True}, "order must be 1 or 2"),
         ({"eps": 0.0}, "eps must be a number between 0 and 1"),
     ],
 )

@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd.testing
-import autograd.testing.gradcheck
+import autograd.testing.comparison
 import autograd.testing.graphs
+import autograd.testing.numerical
 import autograd.testing.strategies as strategies
 from autograd import Domain, Op, Value, grad
 from autograd.domains import NONZERO, POSITIVE, REALS
 from autograd.ops import OPS
-from autograd.testing import MLP, Expression, Step, apply_op
+from autograd.testing import Expression, ExpressionStep, MLPLoss, apply_op
 from autograd.testing.graphs import domain_of, forward, input_counts
 from autograd.testing.strategies import (
     applications,
@@ -94,20 +95,51 @@ def test_values_are_leaves_with_the_label(v: Value) -> None:
 # --- applications: one node of one op ----------------------------------------------------------
 
 
+PER_OP = settings.get_profile("per-op")  # each op its share of the profile's examples
+
+
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@settings(PER_OP, max_examples=4 * PER_OP.max_examples)
 @given(data=st.data())
 def test_applications_draw_inside_the_declared_domains(op: Op, data: st.DataObject) -> None:
-    node = data.draw(applications(op, margin=0.05))
+    """Across the whole range (the default): every input inside its domain at the node's
+    constant, off every kink and pole, and the value finite."""
+    node = data.draw(applications(op))
     (step,) = node.steps
     assert step.op is op and step.args == tuple(range(node.n_inputs))
     assert node.n_inputs in input_counts(op)
     for j, x in enumerate(node.point):
-        assert inside(x, domain_of(op, j), 0.05, 4.0)
+        assert math.isfinite(x) and x in domain_of(op, j, step.constant), (j, x)
     if op.param is None:
         assert step.constant is None
     else:
-        assert step.constant is not None and inside(step.constant, op.param, 0.05, 4.0)
+        assert step.constant is not None and step.constant in op.param
     assert math.isfinite(forward(op, node.point, step.constant))
+
+
+@pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
+@PER_OP
+@given(data=st.data())
+def test_bounded_applications_stay_within_bound_and_margin(op: Op, data: st.DataObject) -> None:
+    node = data.draw(applications(op, margin=0.05, full_range=False))
+    (step,) = node.steps
+    for j, x in enumerate(node.point):
+        assert inside(x, domain_of(op, j, step.constant), 0.05, 4.0)
+    if op.param is not None:  # the default (0.01 for leaky_relu) too, however close to an end
+        assert step.constant is not None and step.constant in op.param
+        assert inside(step.constant, op.param, 0.05, 4.0) or step.constant == op.param_default
+
+
+def test_x_squared_and_cubed_are_drawn_at_negative_x() -> None:
+    """pow_const's domain depends on its constant: with an integer one, x ** c is defined
+    at negative x, and drawn there ((pred - y) ** 2 is where users are)."""
+    drawn = _examples(applications("pow_const"), 150)
+    negative = {s.constant for e in drawn for s in e.steps if e.point[0] < 0}
+    assert {2.0, 3.0} <= negative, negative
+    assert all(c.is_integer() for c in negative)
+    in_graphs = _examples(expressions(featuring="pow_const"), 100)
+    assert any(s.op.name == "pow_const" and list(e.build().nodes)[k]._prev[0].data < 0
+               for e in in_graphs for k, s in enumerate(e.steps))
 
 
 def test_dot_gets_an_even_number_of_inputs() -> None:
@@ -133,7 +165,8 @@ def test_every_node_reads_values_inside_its_domain(expr: Expression) -> None:
     assert all(abs(x) <= 3.0 for x in slots)
     for step in expr.steps:
         for j, a in enumerate(step.args):
-            assert inside(slots[a], domain_of(step.op, j), 0.05, 1e3), (step, slots[a])
+            d = domain_of(step.op, j, step.constant)  # x ** 2 reads negative values
+            assert inside(slots[a], d, 0.05, 1e3), (step, slots[a])
         if step.op.param is not None:
             assert step.constant is not None and step.constant in step.op.param
         slots.append(forward(step.op, [slots[a] for a in step.args], step.constant))
@@ -168,16 +201,17 @@ def test_most_graphs_are_deep_distinct_and_share_subexpressions() -> None:
 
 def test_shared_nodes_are_op_nodes_read_by_two_later_nodes() -> None:
     sin, mul, add = (autograd.ops.BY_NAME[n] for n in ("sin", "mul", "add"))
-    square = Expression(1, (Step(mul, (0, 0)),), (0.5,))
+    square = Expression(1, (ExpressionStep(mul, (0, 0)),), (0.5,))
     assert square.shared_nodes == ()  # one node reading x twice shares nothing
-    fan_out = Expression(1, (Step(sin, (0,)), Step(mul, (1, 0)), Step(add, (1, 2))), (0.5,))
+    steps = (ExpressionStep(sin, (0,)), ExpressionStep(mul, (1, 0)), ExpressionStep(add, (1, 2)))
+    fan_out = Expression(1, steps, (0.5,))
     assert fan_out.shared_nodes == (1,)  # sin(x) feeds the mul and the add
 
 
 def test_expressions_are_hashable_so_that_distinct_graphs_can_be_counted() -> None:
     sin = autograd.ops.BY_NAME["sin"]
-    a, b = (Expression(1, (Step(sin, (0,)),), (0.5,)) for _ in range(2))
-    c = Expression(1, (Step(sin, (0,)),), (0.25,))
+    a, b = (Expression(1, (ExpressionStep(sin, (0,)),), (0.5,)) for _ in range(2))
+    c = Expression(1, (ExpressionStep(sin, (0,)),), (0.25,))
     assert a == b and len({a, b, c}) == 2
 
 
@@ -194,9 +228,9 @@ def test_the_op_table_is_read_when_drawing(monkeypatch: pytest.MonkeyPatch) -> N
     """A strategy made before the table changes draws the table as it is (a newly
     declared op is drawn by strategies that exist already)."""
     strategy = expressions()
-    import autograd.testing.strategies as strategies
+    import autograd.testing.random_graphs as random_graphs
 
-    monkeypatch.setattr(strategies, "declared_ops", lambda: (autograd.ops.BY_NAME["cos"],))
+    monkeypatch.setattr(random_graphs, "declared_ops", lambda: (autograd.ops.BY_NAME["cos"],))
     drawn = _examples(strategy, 20)
     assert {s.op.name for e in drawn for s in e.steps} == {"cos"}
 
@@ -239,7 +273,7 @@ def _backward_grad(expr: Expression) -> float:
 
 def test_expressions_read_well() -> None:
     add, sin = autograd.ops.BY_NAME["add"], autograd.ops.BY_NAME["sin"]
-    expr = Expression(2, (Step(add, (0, 1)), Step(sin, (2,))), (0.5, -1.0))
+    expr = Expression(2, (ExpressionStep(add, (0, 1)), ExpressionStep(sin, (2,))), (0.5, -1.0))
     assert repr(expr) == "<Expression x0=0.5, x1=-1.0: v2 = add(x0, x1); v3 = sin(v2)>"
     assert expr.describe().splitlines() == [
         "x0 = 0.5", "x1 = -1.0", "v2 = add(x0, x1)", "v3 = sin(v2)", "output: v3"
@@ -265,7 +299,7 @@ def test_expressions_reject_bad_arguments(kwargs: dict[str, object], match: str)
 def test_a_malformed_expression_is_refused() -> None:
     sin = autograd.ops.BY_NAME["sin"]
     with pytest.raises(ValueError, match="reads slot 1, not made yet"):
-        Expression(1, (Step(sin, (1,)),), (0.5,))
+        Expression(1, (ExpressionStep(sin, (1,)),), (0.5,))
     with pytest.raises(ValueError, match="point has 2 values for 1 inputs"):
         Expression(1, (), (0.5, 1.0))
 
@@ -288,7 +322,7 @@ def test_apply_op_checks_the_calling_convention() -> None:
 
 
 @given(mlps())
-def test_mlps_are_well_formed(mlp: MLP) -> None:
+def test_mlps_are_well_formed(mlp: MLPLoss) -> None:
     assert 1 <= mlp.sizes[0] <= 3 and 1 <= mlp.sizes[-1] <= 2 and 3 <= len(mlp.sizes) <= 4
     assert len(mlp.point) == mlp.n_params + mlp.sizes[0]
     params, inputs, loss = mlp.build()
@@ -302,7 +336,7 @@ def test_mlps_are_well_formed(mlp: MLP) -> None:
 
 
 @given(mlps(n_inputs=2, hidden_layers=1, width=3, n_outputs=1, activations=["relu"]))
-def test_mlps_follow_their_arguments(mlp: MLP) -> None:
+def test_mlps_follow_their_arguments(mlp: MLPLoss) -> None:
     assert mlp.sizes == (2, 3, 1) and mlp.activation == "relu" and mlp.n_params == 13
 
 
@@ -312,7 +346,7 @@ def test_mlps_reject_bad_arguments() -> None:
     with pytest.raises(ValueError, match="width must be >= 1"):
         mlps(width=0)
     with pytest.raises(ValueError, match="sizes needs"):
-        MLP((2,), "tanh", (), (1.0, 2.0), ())
+        MLPLoss((2,), "tanh", (), (1.0, 2.0), ())
 
 
 # --- the documentation's examples run ------------------------------------------------------------
@@ -320,7 +354,8 @@ def test_mlps_reject_bad_arguments() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    [autograd.testing, autograd.testing.gradcheck, autograd.testing.graphs, strategies],
+    [autograd.testing, autograd.testing.comparison, autograd.testing.numerical,
+     autograd.testing.graphs, strategies],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module: object) -> None:

@@ -1,4 +1,8 @@
-"""Descriptions of graphs that can be rebuilt at any input: :class:`Expression` and :class:`MLP`.
+"""Graphs described so they can be rebuilt at any input: :class:`Expression`, :class:`MLPLoss`.
+
+(The names say what each is for: an :class:`ExpressionStep` is one step of an
+Expression, a :class:`BuiltExpression` the Values one built; the renderer's graph and
+``explain``'s steps, and ``nn.MLP``, are other things.)
 
 A gradient test needs the same function at many points (numerical
 differentiation evaluates it at perturbed inputs), so the strategies do not
@@ -25,7 +29,15 @@ from ..modes import no_grad
 from ..ops import dot as _dot
 from ..ops import mean as _mean
 
-__all__ = ["Expression", "Graph", "MLP", "Step", "apply_op", "input_counts", "resolve_op"]
+__all__ = [
+    "BuiltExpression",
+    "Expression",
+    "ExpressionStep",
+    "MLPLoss",
+    "apply_op",
+    "input_counts",
+    "resolve_op",
+]
 
 
 def resolve_op(op: Op | str) -> Op:
@@ -82,7 +94,7 @@ def domain_of(op: Op, slot: int, constant: float | None = None) -> Domain:
 
 
 @dataclass(frozen=True)
-class Step:
+class ExpressionStep:
     """One node of an :class:`Expression`: ``op`` applied to earlier slots.
 
     ``args`` are slot numbers: slots ``0 .. n_inputs - 1`` are the inputs, slot
@@ -103,7 +115,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Graph:
+class BuiltExpression:
     """The Values an :class:`Expression` built: its input leaves, one node per step, the output."""
 
     inputs: tuple[Value, ...]
@@ -123,7 +135,7 @@ class Expression:
     """
 
     n_inputs: int
-    steps: tuple[Step, ...]
+    steps: tuple[ExpressionStep, ...]
     point: tuple[float, ...]
 
     def __post_init__(self) -> None:
@@ -162,7 +174,7 @@ class Expression:
             if len(readers.get(slot, ())) >= 2
         )
 
-    def build(self, inputs: Sequence[float | Value] | None = None) -> Graph:
+    def build(self, inputs: Sequence[float | Value] | None = None) -> BuiltExpression:
         """Fresh Values for the whole graph, at ``inputs`` (default: :attr:`point`).
 
         Numbers become new leaves labelled ``x0, x1, ...``; Values are used as they are.
@@ -176,7 +188,7 @@ class Expression:
         slots: list[Value] = list(leaves)
         for step in self.steps:
             slots.append(apply_op(step.op, [slots[a] for a in step.args], step.constant))
-        return Graph(leaves, tuple(slots[self.n_inputs :]), slots[self.output_slot])
+        return BuiltExpression(leaves, tuple(slots[self.n_inputs :]), slots[self.output_slot])
 
     def __call__(self, *inputs: Value) -> Value:
         """The output, computed from the given Values (a function for ``check_grads``/``grad``)."""
@@ -211,8 +223,11 @@ class Expression:
 
 
 @dataclass(frozen=True)
-class MLP:
-    """A small multilayer perceptron with one input example and its targets, built from engine ops.
+class MLPLoss:
+    """The loss of a small multilayer perceptron on one example, as a function to check.
+
+    A description, built from engine ops (not an ``nn.MLP``): the layer sizes, the
+    activation, the parameters, one input example and its targets.
 
     Every layer computes ``activation(dot(w, x) + b)`` per neuron (the last
     layer is linear); the loss is the mean squared error against ``targets``.
