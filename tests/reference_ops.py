@@ -89,8 +89,8 @@ REFERENCE: dict[str, Reference] = {
     "add": Reference(lambda v, c: v[0] + v[1], lambda v, c: [1.0, 1.0]),
     "sub": Reference(lambda v, c: v[0] - v[1], lambda v, c: [1.0, -1.0]),
     "mul": Reference(lambda v, c: v[0] * v[1], lambda v, c: [v[1], v[0]]),
-    "div": Reference(
-        lambda v, c: v[0] / v[1], lambda v, c: [1 / v[1], -v[0] * _pow(v[1], -2.0)]
+    "div": Reference(  # -(a / b) / b, not -a * b ** -2: b ** -2 underflows at b = 1e162
+        lambda v, c: v[0] / v[1], lambda v, c: [1 / v[1], -(v[0] / v[1]) / v[1]]
     ),
     "pow": Reference(
         lambda v, c: _pow(v[0], v[1]),
@@ -101,7 +101,7 @@ REFERENCE: dict[str, Reference] = {
     "rsub_const": Reference(lambda v, c: c - v[0], lambda v, c: [-1.0]),
     "mul_const": Reference(lambda v, c: v[0] * c, lambda v, c: [c]),
     "div_const": Reference(lambda v, c: v[0] / c, lambda v, c: [1 / c]),
-    "rdiv_const": Reference(lambda v, c: c / v[0], lambda v, c: [-c * _pow(v[0], -2.0)]),
+    "rdiv_const": Reference(lambda v, c: c / v[0], lambda v, c: [-(c / v[0]) / v[0]]),
     "pow_const": Reference(
         lambda v, c: _pow(v[0], c), lambda v, c: [0.0 if c == 0 else c * _pow(v[0], c - 1)]
     ),

@@ -14,6 +14,7 @@ import pytest
 import test_compile_properties as props
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from op_params import each_op
 
 import autograd.compiler.backward_source as backward_source
 import autograd.compiler.graph_rewrites as graph_rewrites
@@ -21,11 +22,9 @@ import autograd.compiler.rows as rows
 from autograd import Op
 from autograd.compiler.expressions import Expr
 from autograd.compiler.lowering import Lowered
-from autograd.ops import BY_NAME, OPS
+from autograd.ops import BY_NAME
 
-IDS = [op.name for op in OPS]
-# The ops each test breaks in the default run; the deeper stage breaks every op.
-SOME = ["mul", "div", "pow_const", "tanh", "relu", "softplus", "sum", "logsumexp"]
+# The ops each test breaks in the default run (op_params.py); the deeper stage breaks every op.
 
 
 def _rerun(test: Any, suite: settings | None = None, **strategies: Any) -> Any:
@@ -81,18 +80,9 @@ def _caught(op: Op) -> None:
                data=st.data())(op=op)
 
 
-@pytest.mark.parametrize("name", SOME)
-def test_a_doubled_compiled_derivative_is_caught(name: str,
+@pytest.mark.parametrize("op", each_op(exclude=("dot",)))
+def test_a_doubled_compiled_derivative_is_caught(op: Op,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    double_the_compiled_derivative(monkeypatch, BY_NAME[name])
-    _caught(BY_NAME[name])
-
-
-@pytest.mark.deep
-@pytest.mark.parametrize("op", [op for op in OPS if op.name != "dot"], ids=[
-    name for name in IDS if name != "dot"])
-def test_a_doubled_compiled_derivative_of_any_op_is_caught(
-        op: Op, monkeypatch: pytest.MonkeyPatch) -> None:
     double_the_compiled_derivative(monkeypatch, op)
     _caught(op)
 

@@ -78,7 +78,7 @@ def test_exported_dags_equal_the_compiled_program(torch: Any, op: Op,
             assert _close(got, gin[j][b], TOL * scales[b].grads[i])
     grads = dict(zip(program.params, module.params.grad.tolist())) if program.params else {}
     for i, p in params.items():
-        tol = TOL * math.fsum(s.grads[i] for s in scales)
+        tol = TOL * sum(s.grads[i] for s in scales)  # inf where the batch sums overflow
         assert _close(grads.get(p, 0.0), p.grad, tol)  # a parameter not used: 0
 
 

@@ -232,6 +232,7 @@ def test_xor_starts_with_no_dead_hidden_unit() -> None:
     assert sum(d > 0 for d in zero_bias) > len(seeds) / 2
 
 
+@pytest.mark.deep  # a whole training, many times over: the deeper stage
 def test_xor_learns_from_most_seeds() -> None:
     """The demo's recipe learns XOR from 27 of seeds 0-29 (174 of 0-199); zero biases: 18."""
     xor = _demo("xor")

@@ -24,6 +24,7 @@ def _moons() -> tuple[list[list[float]], list[int]]:
     return X, [2 * t - 1 for t in y]  # micrograd's y = y*2 - 1
 
 
+@pytest.mark.deep  # a whole training, many times over: the deeper stage
 def test_micrograds_moons_loop_reaches_95_percent() -> None:
     """The demo notebook's loop: SVM loss + 1e-4 L2, SGD with lr 1.0 -> 0.1 over 100 steps."""
     X, y = _moons()

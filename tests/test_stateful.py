@@ -27,7 +27,7 @@ from autograd.ops import OPS
 from autograd.testing import apply_op
 from autograd.testing.edges import distance_to_edge
 from autograd.testing.graphs import domain_of, forward, input_counts
-from autograd.testing.numerical import derivative, step_for
+from autograd.testing.numerical import NumericalDerivativeError, derivative, step_for
 from autograd.testing.op_ranges import typical_constant
 from autograd.testing.strategies import applications, constants, inside, reals
 
@@ -327,7 +327,13 @@ def test_every_op_has_a_reference(op: Op, data: st.DataObject) -> None:
             return [forward(op, [*xs[:j], t, *xs[j + 1 :]], c)]
 
         reach = distance_to_edge(op, j, xs[j], c)[0] / 4  # steps stay off kinks and poles
-        e = derivative(g, xs[j], min(step_for(xs[j], 1e-4), reach), max_step=reach, rtol=1e-6)
+        try:
+            e = derivative(g, xs[j], min(step_for(xs[j], 1e-4), reach), max_step=reach,
+                           rtol=1e-6)
+        except NumericalDerivativeError:
+            if math.isinf(partial):
+                continue  # the slope itself overflows (d/dy 6e203 ** y at 1.5 is 2.3e308)
+            raise
         n, noise = e.values[0], e.noise[0]
         if not e.settled or abs(n) <= 3 * noise:
             continue  # rounding swamps it here

@@ -24,6 +24,7 @@ import test_stateful as stateful
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
+from op_params import each_op
 
 import autograd
 import autograd.ops as ops
@@ -32,7 +33,6 @@ from autograd.declare import node_class_of
 from autograd.testing import GradientCheckError, check_grads
 
 SIN = ops.BY_NAME["sin"]
-IDS = [op.name for op in ops.OPS]
 
 
 def _as_configured(base: settings) -> settings:
@@ -177,9 +177,10 @@ def test_the_per_op_property_fails(broken_sin: None) -> None:
 
 
 # --- every op: a doubled derivative is caught by the suites, as they are configured ------------
+# (a subset of the ops in the default run, every op in the deeper stage: op_params.py)
 
 
-@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+@pytest.mark.parametrize("op", each_op())
 def test_the_state_machine_catches_a_doubled_derivative(
     op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,7 +189,7 @@ def test_the_state_machine_catches_a_doubled_derivative(
         run_state_machine_as_test(stateful.GraphMachine, settings=_as_configured(settings()))
 
 
-@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+@pytest.mark.parametrize("op", each_op())
 def test_the_random_dag_suite_catches_a_doubled_derivative_and_names_the_op(
     op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -198,7 +199,7 @@ def test_the_random_dag_suite_catches_a_doubled_derivative_and_names_the_op(
     assert {m.op.name for m in info.value.nodes} == {op.name}
 
 
-@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+@pytest.mark.parametrize("op", each_op())
 def test_the_second_derivative_suite_catches_a_doubled_derivative(
     op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,7 +211,7 @@ def test_the_second_derivative_suite_catches_a_doubled_derivative(
         prop(op=op)
 
 
-@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+@pytest.mark.parametrize("op", each_op())
 def test_the_sympy_oracle_catches_a_doubled_derivative(
     op: Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,7 +226,7 @@ def test_the_sympy_oracle_catches_a_doubled_derivative(
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("op", ops.OPS, ids=IDS)
+@pytest.mark.parametrize("op", each_op())
 def test_the_pytorch_oracle_catches_a_doubled_derivative(
     op: ops.Op, monkeypatch: pytest.MonkeyPatch
 ) -> None:
