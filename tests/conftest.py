@@ -1,5 +1,6 @@
 """Hypothesis profiles: 'ci' (derandomized, no deadline), 'dev' (the default on a
-workstation) and 'extended' (10,000 examples per property: at least 10,000 random
+workstation), 'thorough' (derandomized, 500 examples per property: CI's deeper stage)
+and 'extended' (10,000 examples per property: at least 10,000 random
 graphs against each oracle). Choose one with CHAINRULE_HYPOTHESIS_PROFILE=extended;
 on CI (CI=true) 'ci' is the default.
 
@@ -27,6 +28,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=60)
+# CI's deeper stage: the gradient suites and oracles again, derandomized, 500 examples each.
+settings.register_profile("thorough", parent=settings.get_profile("ci"), max_examples=500)
 settings.register_profile(
     "extended",
     deadline=None,

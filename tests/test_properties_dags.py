@@ -235,7 +235,12 @@ def test_backward_and_checks_never_mutate_inputs_or_nodes(expr: Expression) -> N
     grads = [n.grad for n in everything]
     gradients(graph.output, list(graph.inputs), create_graph=True)
     autograd.hessian(expr)(*graph.inputs)
-    check_grads(expr, graph.inputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RoundingNoiseWarning)
+        try:
+            check_grads(expr, graph.inputs)
+        except NumericalDerivativeError:
+            pass  # a check refused (rounding swamps it) must leave everything as it was too
     assert _snapshot(everything) == before
     assert [n.grad for n in everything] == grads
     assert all(math.isfinite(g) for g in grads)

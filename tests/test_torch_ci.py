@@ -106,17 +106,20 @@ def test_plain():
 
 
 @pytest.mark.deep  # two pytest runs in subprocesses
-def test_a_skipped_torch_test_fails_the_deeper_stage() -> None:
-    """CHAINRULE_NO_SKIP=1 (set by .ci/run's deeper stage) turns a skip into a failed run."""
-    code = ("import sys; sys.modules['torch'] = None  # as if PyTorch were not installed\n"
-            "import pytest\n"
-            "raise SystemExit(pytest.main(['-q', '-p', 'no:cacheprovider', '-m', 'torch', "
-            "'tests/test_nn_losses.py::test_regression_losses_match_pytorch']))\n")
+def test_a_skipped_torch_test_fails_the_deeper_stage(tmp_path: Path) -> None:
+    """CHAINRULE_NO_SKIP=1 (set by .ci/run's deeper stage) turns a skip into a failed run,
+    also when the skip happens in a pytest-xdist worker."""
+    hidden = tmp_path / "torch"  # as if PyTorch were not installed, in every process
+    hidden.mkdir()
+    (hidden / "__init__.py").write_text("raise ModuleNotFoundError('PyTorch hidden by the test', name='torch')\n")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+               "-m", "torch", "tests/test_nn_losses.py::test_regression_losses_match_pytorch"]
     results = {}
     for no_skip in ("1", ""):
-        env = {**os.environ, "CHAINRULE_NO_SKIP": no_skip}
-        results[no_skip] = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                          text=True, timeout=300, cwd=ROOT, env=env)
+        env = {**os.environ, "CHAINRULE_NO_SKIP": no_skip,
+               "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+        results[no_skip] = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                          cwd=ROOT, env=env)
     assert "1 skipped" in results["1"].stdout
     assert results["1"].returncode == 1, results["1"].stdout[-2000:]
     assert "CHAINRULE_NO_SKIP=1: 1 test(s) skipped, which fails this run" in results["1"].stdout
