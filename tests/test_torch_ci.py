@@ -111,7 +111,8 @@ def test_a_skipped_torch_test_fails_the_deeper_stage(tmp_path: Path) -> None:
     also when the skip happens in a pytest-xdist worker."""
     hidden = tmp_path / "torch"  # as if PyTorch were not installed, in every process
     hidden.mkdir()
-    (hidden / "__init__.py").write_text("raise ModuleNotFoundError('PyTorch hidden by the test', name='torch')\n")
+    (hidden / "__init__.py").write_text(
+        "raise ModuleNotFoundError('PyTorch hidden by the test', name='torch')\n")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
                "-m", "torch", "tests/test_nn_losses.py::test_regression_losses_match_pytorch"]
     results = {}
