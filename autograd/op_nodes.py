@@ -63,7 +63,14 @@ def bad_result(op: Op, inputs: Sequence[Value], c: Any, y: Any) -> float:
     a number (a Value stored in ``.data`` is the usual mistake) or the op that returned it."""
     for i, v in enumerate(inputs):
         if type(v.data) is not float and not is_real(v.data):
-            name = repr(v.label) if v.label else f"input {i} of {op.name}"
+            if v.label:
+                name = repr(v.label)
+            else:  # no label: the operand's place in what the op computes (x in x * c)
+                operands = op.kind.operands
+                place = operands[i] if i < len(operands) else operands[0]
+                if op.kind.arity is None:
+                    place = f"{place}[{i}]"
+                name = f"its input {place} in {op.formula_for(op.kind.operands, c)}"
             raise TypeError(f"{op.name}: {name} (a Value) {_not_a_float(v.data)}. Nothing "
                             f"was changed.")
     if is_real(y):

@@ -41,6 +41,16 @@ def parse_args(
     return args
 
 
+def install_hint(extra: str) -> str:
+    """The command that installs an extra into the environment running this demo."""
+    exe = Path(sys.executable)
+    try:
+        exe = exe.relative_to(Path.cwd())  # .venv/bin/python, as the README writes it
+    except ValueError:
+        pass
+    return f'{exe} -m pip install -e "{os.path.relpath(ROOT)}[{extra}]"'
+
+
 def picture(args: argparse.Namespace, name: str) -> Path:
     """The path of the picture ``name`` in the demo's folder and chosen format."""
     return args.out / f"{name}.{args.format}"

@@ -30,7 +30,7 @@ import math
 import random
 from collections.abc import Callable
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 import nn
 from autograd import Value, no_grad
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> float:
 
         from nn.plots import save_figure
     except ImportError:
-        print("(install the plot extra for the pictures: pip install -e '.[plot]')")
+        print(f"(install the plot extra for the pictures: {install_hint('plot')})")
     else:
         grads = [abs(before[i]) for i in chosen]
         fig = Figure(figsize=(6.4, 4.4))

@@ -9,7 +9,7 @@ it gets within 1e-3 of both.
 
 from __future__ import annotations
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 from autograd import Value, mean, no_grad
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> tuple[float, float, list[float]]:
     try:
         from nn.plots import plot_loss_curves
     except ImportError:  # matplotlib is an optional extra
-        print("(install the plot extra to get the loss curve: pip install -e '.[plot]')")
+        print(f"(install the plot extra to get the loss curve: {install_hint('plot')})")
     else:
         path = picture(args, "loss")
         plot_loss_curves({"MSE": history}, path, title="Linear regression", log_scale=True)

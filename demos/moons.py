@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 import nn
 from autograd import Value
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> float:
     try:
         from nn.plots import plot_decision_boundary, plot_loss_curves
     except ImportError:
-        print("(install the plot extra for the pictures: pip install -e '.[plot]')")
+        print(f"(install the plot extra for the pictures: {install_hint('plot')})")
     else:
         print("wrote", plot_decision_boundary(model, X, y, picture(args, "decision_boundary"),
                                              resolution=40 if args.quick else 100,

@@ -11,7 +11,7 @@ each got; the demo checks that every optimiser lowered the loss.
 
 from __future__ import annotations
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 import nn
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     try:
         from nn.plots import plot_loss_curves
     except ImportError:
-        print("(install the plot extra for the figure: pip install -e '.[plot]')")
+        print(f"(install the plot extra for the figure: {install_hint('plot')})")
     else:
         print("wrote", plot_loss_curves(curves, picture(args, "loss_curves"),
                                        title="Same model, same start, four optimisers",

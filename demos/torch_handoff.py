@@ -23,7 +23,7 @@ import statistics
 import time
 from typing import Any
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 import nn
 from autograd import Value, draw_dot
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     try:
         import torch
     except ImportError:
-        raise SystemExit('this demo needs PyTorch: pip install "chainrule[torch]"') from None
+        raise SystemExit(f"this demo needs PyTorch: {install_hint('torch')}") from None
     torch.set_num_threads(1)  # a fair contender on a shared machine, and steadier timings
     quick = args.quick
     n_small, steps = (40, 40) if quick else (100, 100)
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     try:
         from nn.plots import plot_decision_boundary
     except ImportError:
-        print("(install the plot extra for the decision boundary: pip install -e '.[plot]')")
+        print(f"(install the plot extra for the decision boundary: {install_hint('plot')})")
     else:
         print("wrote", plot_decision_boundary(
             model, X_test[:300], [2 * t - 1 for t in labels_test[:300]],

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 import nn
 from autograd import Value
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
 
         from nn.plots import save_figure
     except ImportError:
-        print("(install the plot extra for the figure: pip install -e '.[plot]')")
+        print(f"(install the plot extra for the figure: {install_hint('plot')})")
     else:
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()

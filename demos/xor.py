@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from _common import check, parse_args, picture
+from _common import check, install_hint, parse_args, picture
 
 import nn
 from autograd import no_grad
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> list[int]:
     try:
         from nn.plots import plot_decision_boundary, plot_loss_curves
     except ImportError:
-        print("(install the plot extra for pictures: pip install -e '.[plot]')")
+        print(f"(install the plot extra for pictures: {install_hint('plot')})")
     else:
         print("wrote", plot_loss_curves({"XOR, BCE": history}, picture(args, "loss"),
                                        title="XOR training loss", log_scale=True))

@@ -173,6 +173,17 @@ def test_a_value_stored_in_data_is_refused_at_the_next_op() -> None:
             next_op()
 
 
+def test_an_unlabelled_value_stored_in_data_is_named_by_its_place_in_the_op() -> None:
+    w = Value(0.5)
+    w.data = w - 0.1  # type: ignore[assignment]
+    cases = [(lambda: w * 2.0, r"mul_const: its input x in x \* 2 \(a Value\) holds a Value"),
+             (lambda: Value(1.0) * w, r"mul: its input b in a \* b "),
+             (lambda: autograd.sum([Value(1.0), w]), r"sum: its input xs\[1\] in sum\(xs\) ")]
+    for next_op, message in cases:
+        with pytest.raises(TypeError, match=message):
+            next_op()
+
+
 @pytest.mark.parametrize("op", [op for op in autograd.OPS if op.kind.name != "unary"],
                          ids=lambda op: op.name)
 def test_every_built_in_op_refuses_a_value_stored_in_data(op: autograd.Op) -> None:

@@ -271,6 +271,37 @@ def test_script_blocks_paste_into_the_python_prompt(block: Block) -> None:
                              f"fails ({problem}); put a blank line after each indented block")
 
 
+DOCTESTS = [b for b in PYTHON if b.is_doctest]
+
+
+@pytest.mark.parametrize("block", DOCTESTS, ids=[f"line{b.line}" for b in DOCTESTS])
+def test_doctest_statements_paste_into_the_python_prompt(block: Block) -> None:
+    """The statements of a doctest block, copied without their prompts and outputs, paste
+    as they are: a compound statement ends with a blank ``...`` line."""
+    problem = _pasted_line_by_line(_statements(block.body))
+    assert problem is None, (f"README.md:{block.line}: its statements pasted into the Python "
+                             f"prompt fail ({problem}); end each indented block with a line '...'")
+
+
+def _statements(doctest_text: str) -> str:
+    """A doctest's statements as a reader copies them: prompts dropped, outputs left out
+    (a bare '...' is a blank line)."""
+    kept = []
+    for line in doctest_text.splitlines():
+        if line in (">>>", "..."):
+            kept.append("")
+        elif line.startswith((">>> ", "... ")):
+            kept.append(line[4:])
+    return "\n".join(kept) + "\n"
+
+
+def test_the_doctest_paste_check_needs_the_blank_continuation() -> None:
+    body = ">>> for i in range(2):\n...     x = i\n>>> x\n1\n"
+    assert _pasted_line_by_line(_statements(body)) is not None
+    fixed = ">>> for i in range(2):\n...     x = i\n...\n>>> x\n1\n"
+    assert _pasted_line_by_line(_statements(fixed)) is None
+
+
 def test_the_paste_check_catches_a_statement_right_after_a_block() -> None:
     assert _pasted_line_by_line("for i in range(2):\n    x = i\nprint(x)\n") is not None
     assert _pasted_line_by_line("for i in range(2):\n    x = i\n\nprint(x)\n") is None
