@@ -23,6 +23,7 @@ from autograd.testing import (
     local_grad_mismatches,
     numerical_grad,
 )
+from autograd.testing.comparison import SUBNORMAL_SLACK
 from autograd.testing.strategies import reals
 
 # --- numerical_grad ----------------------------------------------------------------------
@@ -391,3 +392,12 @@ def test_the_readme_recipe_fails_on_a_hidden_constant() -> None:
 
     with pytest.raises(GradientCheckError, match="argument 1 \\('y'\\)"):
         test_leaky_gradients()
+
+
+def test_a_derivative_among_subnormal_numbers_is_compared_to_their_spacing() -> None:
+    """d2 (a ** b) / da db at a = 1.8e131, b = -1.4375 is -5.2e-318, which the engine takes
+    through a ** (b - 1) = 1.2e-320 times -433: 300 spacings of 2**-1074 from the true value.
+    The check passes there, and a derivative wrong by 2 at that size still fails."""
+    point = [1.7745086042373215e+131, -1.4375]
+    check_grads(lambda a, b: a**b, point, order=2)
+    assert SUBNORMAL_SLACK < 1e-2 * 5.2e-318

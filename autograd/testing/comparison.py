@@ -54,8 +54,11 @@ DEFAULT_RTOL = 1e-5
 
 
 # Below the smallest normal float, floats are spaced 2**-1074 apart whatever their size: a
-# derivative that small is known to a few of those spacings at best (x ** -3.9 at 1e66).
-SUBNORMAL_SLACK = 64 * 2.0**-1074
+# derivative that small is known to a few of those spacings at best (x ** -3.9 at 1e66),
+# and to a few thousand where an even smaller value on the way is multiplied up (the second
+# derivative of a ** b at a = 1.8e131, b = -1.4375 is -5.2e-318, taken through
+# a ** (b - 1) = 1.2e-320 times 1 + b log a = -433: 300 spacings off).
+SUBNORMAL_SLACK = 4096 * 2.0**-1074
 
 
 def close(a: float, n: float, atol: float, rtol: float, noise: float = 0.0) -> bool:
