@@ -28,8 +28,10 @@ from autograd.ops import BY_NAME
 
 
 def _rerun(test: Any, suite: settings | None = None, **strategies: Any) -> Any:
+    """A compile property re-run as the suite runs it, derandomized (see
+    test_testing_negative_control._as_configured)."""
     configured = settings(suite or settings(), database=None, report_multiple_bugs=False,
-                          phases=[Phase.explicit, Phase.generate])
+                          phases=[Phase.explicit, Phase.generate], derandomize=True)
     return configured(given(**strategies)(test.hypothesis.inner_test))
 
 
