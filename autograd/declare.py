@@ -359,13 +359,11 @@ def _attach_operator(spelling: str, unary: bool) -> None:
         return
     name, rname = OPERATORS[spelling]
     both = next((o for o in ops if o.kind is BINARY), None)
-    right_op = next((o for o in ops if o.kind is UNARY_CONST and "right" in o.sides), None)
-    right = None if right_op is None else right_op.apply
+    right = next((o.apply for o in ops if o.kind is UNARY_CONST and "right" in o.sides), None)
     left = next((o for o in ops if o.kind is UNARY_CONST and "left" in o.sides), None)
 
     if both is not None:  # the binary op's own constructor, taking a constant too
-        forward = constructor(both, _NODE_CLASSES[both.name], right, constant_node=None
-                              if right_op is None else (right_op, _NODE_CLASSES[right_op.name]))
+        forward = constructor(both, _NODE_CLASSES[both.name], right)
     else:
         def forward(self: Value, other: Any) -> Any:
             c = None if isinstance(other, Value) else constant(other)

@@ -269,8 +269,7 @@ def _direct_backward(op: Op) -> Callable[[Value], None] | None:
 
 
 def constructor(op: Op, cls: type[Value], constant_op: Callable[..., Value] | None = None,
-                reflected: bool = False,
-                constant_node: tuple[Op, type[Value]] | None = None) -> Callable[..., Value]:
+                reflected: bool = False) -> Callable[..., Value]:
     """``apply(*inputs)``: a node of ``op`` from Values (and its constant), checked.
 
     For a binary op, ``constant_op`` makes it an operator method (``Value.__mul__``): a
@@ -340,40 +339,14 @@ def constructor(op: Op, cls: type[Value], constant_op: Callable[..., Value] | No
         # op of the constant (``x * 2``) makes the node, and anything else is
         # NotImplemented, so Python's own message names the type.
         right = constant_op
-        if right is not None:  # made here rather than by calling ``right``: see below
-            assert constant_node is not None
-            rop, rcls = constant_node
-            rf = rop.forward
         # A Value stored in .data by mistake must not pass unnoticed. The built-in binary
         # forwards pass it on into their result (a test checks it), which is checked; a
         # forward of yours might turn it into a float (math.hypot does), so its inputs are.
         check_inputs = not op.builtin
 
         def apply(a: Value, b: Value) -> Value:  # type: ignore[misc]
-            if b.__class__ is float and right is not None:
-                # x * 2.0: the constant op's node (as right(a, b) makes it), written out
-                # here because the extra call costs about a tenth of the op.
-                ad = a.data
-                try:
-                    y = rf(ad, b)
-                except catch as exc:
-                    raise domain_error(rop, (a,), b, exc) from None
-                if type(y) is not float or type(ad) is not float:
-                    y = bad_result(rop, (a,), b, y)
-                m = current_mode()
-                if m.recording:
-                    out = _new(rcls)
-                    out._a = a
-                    out._b = b
-                else:
-                    out = _new(Value)
-                    out._a = None
-                out.data = y
-                out.grad = 0.0
-                out._scope = m.scope
-                if m.anomaly:
-                    check_forward(out, rop.name, (a,), b)
-                return out
+            if right is not None and b.__class__ is float:
+                return right(a, b)
             if not isinstance(b, Value):
                 return _not_values(op, a, b, right)
             ad = a.data
