@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from autograd import Value
+import sys
+from pathlib import Path
+
+from autograd import Value, topological_order
 
 
 def lecture() -> dict[str, Value]:
@@ -19,3 +22,15 @@ def lecture() -> dict[str, Value]:
     L.label = "L"
     L.backward()
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}
+
+
+def neuron() -> dict[str, Value]:
+    """The lecture's neuron o = tanh(x1*w1 + x2*w2 + b) as demos/neuron.py builds it,
+    back-propagated; every node by label."""
+    demos = str(Path(__file__).resolve().parent.parent / "demos")
+    if demos not in sys.path:
+        sys.path.insert(0, demos)
+    from neuron import lecture_neuron
+
+    o, _ = lecture_neuron()
+    return {v.label: v for v in topological_order(o, leaves=True)}

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from examples import lecture
+from examples import lecture, neuron
 
 import autograd
 from autograd import Value, draw_dot, save, to_html
@@ -20,27 +20,6 @@ from autograd.render import Page
 from autograd.render.page import _json
 
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
-
-
-def neuron() -> dict[str, Value]:
-    """The lecture's neuron, o = tanh(x1*w1 + x2*w2 + b)."""
-    x1 = Value(2.0, label="x1")
-    x2 = Value(0.0, label="x2")
-    w1 = Value(-3.0, label="w1")
-    w2 = Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    o.backward()
-    return {v.label: v for v in (x1, x2, w1, w2, b, x1w1, x2w2, s, n, o)}
 
 
 def page_data(page: str) -> dict:
