@@ -72,6 +72,20 @@ def test_gradients_are_summed_over_the_batch_and_accumulate() -> None:
     assert w.grad == pytest.approx(4 / 3 * math.fsum(x * math.cos(0.5 * x) for x in xs))
 
 
+def test_batch_sums_that_overflow_are_the_known_limit_the_readme_states() -> None:
+    """x * (p - p) at x near 1e308: each sample's two uses of p cancel (eager: 0), the
+    program sums each use over the batch first, and those sums overflow."""
+    p = Value(0.0)
+    program = autograd.compile(lambda x: x * (p - p), (1.0,), fuse=False)
+    xs = np.full(5, -6e307)
+    program.forward(xs).backward()
+    assert not math.isfinite(p.grad)
+    eager = Value(0.0)
+    for x in xs:
+        (Value(float(x)) * (eager - eager)).backward()
+    assert eager.grad == 0.0
+
+
 def test_parameters_are_read_afresh_at_every_call() -> None:
     w = Value(2.0)
     program = autograd.compile(lambda x: w * x, (1.0,))
